@@ -1,0 +1,1 @@
+"""The ``linkage`` command line for providers, statisticians, auditors and operators."""

@@ -1,0 +1,1 @@
+"""Privacy-preserving record linkage for origin statistics: the library (no network code)."""

@@ -1,0 +1,1 @@
+"""The gRPC linkage broker."""
