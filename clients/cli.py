@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     except LinkageError as exc:
         print(f"linkage {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`linkage ... | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"linkage {args.command}: interrupted; nothing partial was written", file=sys.stderr)
         return 130
