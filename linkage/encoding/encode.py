@@ -1,0 +1,172 @@
+"""``encode_csv``: a provider's CSV in, an encoded extract and its summary out."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from linkage.encoding.csvinput import Row, count_lines, open_csv
+from linkage.encoding.pool import CHUNK_ROWS, encode_chunks
+from linkage.encoding.rows import EncoderConfig, RowEncoder
+from linkage.encoding.schema import LinkageSchema, load_schema
+from linkage.encoding.secret import key_check
+from linkage.encoding.summary import MAX_LISTED, Summary
+from linkage.errors import LinkageError
+from linkage.extract import Extract, ExtractHeader
+from linkage.normalise import NORMALISATION_VERSION
+from linkage.sources import PAYLOAD_VERSION, source_spec
+
+Progress = Callable[[int, int], None]
+"""Called with (rows done, rows expected) as encoding goes on."""
+
+
+class RejectedRows(LinkageError):
+    """More rows were rejected than allowed; the message lists them. Nothing is written."""
+
+    def __init__(self, message: str, summary: Summary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class DuplicateRecordIds(LinkageError):
+    """The record-reference column is not unique."""
+
+
+def encode_csv(
+    input_path: str | Path,
+    schema: LinkageSchema | str | Path,
+    secret: bytes,
+    *,
+    source: str,
+    id_column: str | None = None,
+    exact_column: str | None = None,
+    max_rejected: int = 0,
+    workers: int = 1,
+    delimiter: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[Extract, Summary]:
+    """Encode a provider's CSV into an extract (not yet written; see ``write_extract``).
+
+    Rows with a bad value are rejected with their line, column and reason. With more than
+    ``max_rejected`` rejected rows (default 0: any bad row) nothing is returned and
+    :class:`RejectedRows` lists them, so that no person is left out without the provider
+    deciding so.
+    """
+    spec = source_spec(source)
+    if not isinstance(schema, LinkageSchema):
+        schema = load_schema(schema)
+    if not secret:
+        raise LinkageError("the linkage secret is empty")
+    if max_rejected < 0:
+        raise LinkageError("max_rejected must be 0 or more")
+    if workers < 1:
+        raise LinkageError("workers must be at least 1")
+    expected = max(count_lines(input_path) - 1, 0)
+    if expected < 4 * CHUNK_ROWS:
+        workers = 1
+    with open_csv(input_path, delimiter) as (header, rows):
+        config = EncoderConfig(schema, secret, tuple(header), source, id_column, exact_column)
+        encoder = RowEncoder(config)
+        used = {feature.column for feature in encoder.features if feature is not None}
+        _check_id_column(id_column, used | {exact_column})
+        used |= {attribute.name for attribute in spec.payload} | {id_column, exact_column}
+        summary = Summary(encoder.feature_names, exact_column, schema.clk_bits,
+                          ignored_columns=tuple(name for name in header if name not in used),
+                          workers=workers)
+        collected = _Collector(spec.payload)
+        for chunk in encode_chunks(encoder, _chunks(rows), workers):
+            summary.add(chunk)
+            collected.add(chunk)
+            if progress is not None:
+                progress(summary.rows_read, max(expected, summary.rows_read))
+    _check_outcome(summary, collected, max_rejected, id_column, input_path)
+    tokens = collected.tokens
+    summary.token_status["duplicate"] = _duplicates(tokens)
+    header_info = ExtractHeader(
+        source=source,
+        fingerprint=schema.configuration_fingerprint(key_check(secret)),
+        schema_fingerprint=schema.fingerprint,
+        normalisation_version=NORMALISATION_VERSION,
+        clk_bits=schema.clk_bits,
+        record_count=summary.records,
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        payload_version=PAYLOAD_VERSION,
+        payload_columns=tuple(attribute.name for attribute in spec.payload),
+        summary=summary.counts(),
+    )
+    clks = np.frombuffer(b"".join(collected.clks), dtype=np.uint8).reshape(summary.records, schema.clk_bits // 8)
+    return Extract(header_info, collected.record_ids, clks, tokens, collected.payload), summary
+
+
+def _check_id_column(id_column: str | None, identifier_columns: set) -> None:
+    if id_column is not None and id_column in identifier_columns:
+        raise LinkageError(
+            f"--id-column {id_column!r} is an identifier; record references are written in the "
+            "clear, so use the provider's own opaque record key (or leave it out for row numbers)"
+        )
+
+
+def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
+    while chunk := list(islice(rows, CHUNK_ROWS)):
+        yield chunk
+
+
+class _Collector:
+    """The records of all chunks; payload values are shared objects (few distinct values)."""
+
+    def __init__(self, payload) -> None:
+        self.record_ids: list[str] = []
+        self.first_line: dict[str, int] = {}
+        self.duplicate_lines: list[tuple[int, int]] = []
+        self.clks: list[bytes] = []
+        self.tokens: list[bytes | None] = []
+        self.payload: dict[str, list] = {attribute.name: [] for attribute in payload}
+        self._shared: dict = {}
+
+    def add(self, chunk) -> None:
+        for record_id, line in zip(chunk.record_ids, chunk.lines):
+            first = self.first_line.setdefault(record_id, line)
+            if first != line and len(self.duplicate_lines) < MAX_LISTED:
+                self.duplicate_lines.append((first, line))
+        self.record_ids.extend(chunk.record_ids)
+        self.clks.append(chunk.clks)
+        self.tokens.extend(chunk.tokens)
+        shared = self._shared
+        for name, values in chunk.payload.items():
+            self.payload[name].extend(shared.setdefault(value, value) for value in values)
+
+
+def _check_outcome(summary: Summary, collected: _Collector, max_rejected: int,
+                   id_column: str | None, input_path) -> None:
+    if summary.rejected_rows > max_rejected:
+        allowed = "no rejected rows are allowed" if max_rejected == 0 else f"at most {max_rejected} are allowed"
+        raise RejectedRows(
+            f"{input_path}: {summary.rejected_rows} rows are invalid and {allowed}; nothing was written.\n"
+            + "\n".join(f"  {problem}" for problem in summary.problems[:50])
+            + ("\n  …" if len(summary.problems) > 50 else "")
+            + "\nFix these rows, or rerun with --max-rejected N to leave up to N rows out "
+            "(they are then listed in the summary, not encoded).",
+            summary,
+        )
+    if collected.duplicate_lines:
+        pairs = ", ".join(f"lines {a} and {b}" for a, b in collected.duplicate_lines[:20])
+        raise DuplicateRecordIds(
+            f"{input_path}: column {id_column!r} must hold a different record reference on each row, "
+            f"but {pairs} share one; nothing was written"
+        )
+    if summary.records == 0:
+        raise LinkageError(f"{input_path}: no records to encode; nothing was written")
+
+
+def _duplicates(tokens: list[bytes | None]) -> int:
+    """Records whose national number also appears on another record of this extract."""
+    present = [token for token in tokens if token is not None]
+    if not present:
+        return 0
+    array = np.frombuffer(b"".join(present), dtype="V32")
+    _, counts = np.unique(array, return_counts=True)
+    return int(counts[counts > 1].sum())

@@ -1,0 +1,216 @@
+"""Which CSV column and which normaliser feed each feature of the schema.
+
+A feature's identifier names its CSV column, optionally with a part after a dot:
+
+=====================  ====================  =============================================
+identifier             column                value hashed
+=====================  ====================  =============================================
+``surname``            ``surname``           :func:`linkage.normalise.surname`
+``given_names``        ``given_names``       all given names, in order, one space apart
+``given_names.first``  ``given_names``       the first given name
+``birth_date``         ``birth_date``        the full date (``YYYY-MM-DD``, or the schema's
+                                             date format); a partial date counts as missing
+``birth_date.day``     ``birth_date``        ``01``..``31`` (missing when unknown, ``00``)
+``birth_date.month``   ``birth_date``        ``01``..``12`` (missing when unknown)
+``birth_date.year``    ``birth_date``        ``YYYY``
+anything else          the identifier        by its clkhash format: text folded
+                                             (:func:`linkage.normalise.text`), dates parsed
+                                             like birth dates, integers and enum values
+                                             matched without regard to case or accents
+=====================  ====================  =============================================
+
+:data:`COLUMN_KINDS` lists the column names that get the name and date rules (English and
+Dutch spellings). The normalised value is then checked with clkhash's own validator for
+the feature (pattern, length, case), so clkhash never sees a value it would reject: its
+``"case": "lower"`` check, which refuses upper-case input instead of lowering it, is met
+because normalisation folds case first, and ``"case": "upper"`` gets upper-case values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable, Sequence, Union
+
+from clkhash.field_formats import (
+    DateSpec,
+    EnumSpec,
+    FieldSpec,
+    Ignore,
+    IntegerSpec,
+    MissingValueSpec,
+    StringSpec,
+)
+
+from linkage import normalise
+from linkage.encoding.schema import SchemaError
+from linkage.normalise import NormalisationError, PartialDate
+
+GIVEN_NAMES, SURNAME, DATE, TEXT = "given_names", "surname", "date", "text"
+
+COLUMN_KINDS: dict[str, str] = {
+    **dict.fromkeys(("given_names", "given_name", "first_name", "first_names", "forenames",
+                     "voornaam", "voornamen"), GIVEN_NAMES),
+    **dict.fromkeys(("surname", "last_name", "family_name", "achternaam", "familienaam"), SURNAME),
+    **dict.fromkeys(("birth_date", "date_of_birth", "dob", "geboortedatum"), DATE),
+}
+PARTS: dict[str, tuple[str, ...]] = {GIVEN_NAMES: ("first",), DATE: ("day", "month", "year")}
+
+Base = Union[str, PartialDate, None]
+"""The normalised column value a feature derives its value from; ``None`` when missing."""
+
+
+class FeatureError(ValueError):
+    """A cell cannot give a value for a feature; the message never contains the value."""
+
+
+CACHE_SIZE = 1 << 16
+"""Cells normalised per feature and kept: names and dates repeat, so most rows hit."""
+
+
+class Feature:
+    """One schema feature: where its value comes from and how it is normalised and checked."""
+
+    def __init__(self, identifier: str, column: str, kind: str, part: str | None, field: FieldSpec) -> None:
+        self.identifier = identifier
+        self.column = column
+        self.kind = kind
+        self.part = part
+        self.field = field
+        self._normalise = _normaliser(kind, field)
+        properties = field.hashing_properties
+        if properties.missing_value is None:
+            properties.missing_value = MissingValueSpec(sentinel="", replace_with="")
+        self.missing_token = properties.missing_value.sentinel
+        """What clkhash receives for a missing value: the schema's sentinel, or ``""`` (no bits)."""
+        self.cell_value = lru_cache(maxsize=CACHE_SIZE)(self._cell_value)
+
+    def _cell_value(self, raw: str) -> str | None:
+        """The value to hash for a raw cell, adapted to the clkhash format; ``None`` when
+        missing. Raises :class:`FeatureError` with a reason that does not repeat the value."""
+        cell = raw.strip()
+        if cell == "" or self.field.is_missing_value(cell):
+            return None
+        try:
+            base = self._normalise(raw)
+        except NormalisationError as exc:
+            raise FeatureError(str(exc)) from None
+        value = self._derive(base) if base not in (None, "") else None
+        if value is None or value == "":
+            return None
+        if isinstance(self.field, StringSpec) and not self.field.regex_based and self.field.case == "upper":
+            value = value.upper()
+        _check(self.field, value)
+        return value
+
+    def _derive(self, base: Base) -> str | None:
+        if base is None:
+            return None
+        if isinstance(base, PartialDate):
+            return _date_part(base, self.part, self.field)
+        if self.part == "first":
+            return base.split(" ", 1)[0]
+        if isinstance(self.field, EnumSpec):
+            return _enum_value(self.field, base)
+        return base
+
+
+def _date_part(date: PartialDate, part: str | None, field: FieldSpec) -> str | None:
+    if part == "year":
+        return f"{date.year:04d}"
+    if part == "month":
+        return None if date.month is None else f"{date.month:02d}"
+    if part == "day":
+        return None if date.day is None else f"{date.day:02d}"
+    full = date.full()
+    if full is None:
+        return None
+    return full.strftime(field.format) if isinstance(field, DateSpec) else full.isoformat()
+
+
+def _enum_value(field: EnumSpec, value: str) -> str:
+    for allowed in field.values:
+        if normalise.text(allowed) == value:
+            return allowed
+    raise FeatureError(f"not one of the schema's values for {field.identifier!r}")
+
+
+def _check(field: FieldSpec, value: str) -> None:
+    """clkhash's own validation, with a message that does not repeat the value."""
+    if isinstance(field, StringSpec):
+        if field.regex_based:
+            if field.regex.fullmatch(value) is None:
+                raise FeatureError(f"does not match the schema pattern of {field.identifier!r}")
+            return
+        if field.min_length is not None and len(value) < field.min_length:
+            raise FeatureError(f"shorter than the schema's minLength {field.min_length} after normalisation")
+        if field.max_length is not None and len(value) > field.max_length:
+            raise FeatureError(f"longer than the schema's maxLength {field.max_length} after normalisation")
+    try:
+        field.validate(value)
+    except ValueError:
+        raise FeatureError(f"does not fit the schema format of {field.identifier!r}") from None
+
+
+def _normaliser(kind: str, field: FieldSpec) -> Callable[[str], Base]:
+    if kind == GIVEN_NAMES:
+        return normalise.given_names
+    if kind == SURNAME:
+        return normalise.surname
+    if kind == DATE:
+        return normalise.birth_date
+    if isinstance(field, IntegerSpec):
+        return str.strip
+    return normalise.text
+
+
+def _kind_for(column: str, field: FieldSpec) -> str:
+    if column in COLUMN_KINDS:
+        return COLUMN_KINDS[column]
+    return DATE if isinstance(field, DateSpec) else TEXT
+
+
+def _split(identifier: str) -> tuple[str, str | None]:
+    column, dot, part = identifier.rpartition(".")
+    if dot and column in COLUMN_KINDS:
+        kind = COLUMN_KINDS[column]
+        if part not in PARTS.get(kind, ()):
+            known = ", ".join(PARTS.get(kind, ())) or "none"
+            raise SchemaError(f"feature {identifier!r}: {column} has no part {part!r} (parts: {known})")
+        return column, part
+    return identifier, None
+
+
+def _check_format(identifier: str, kind: str, part: str | None, field: FieldSpec) -> None:
+    allowed: tuple[type, ...]
+    if kind in (GIVEN_NAMES, SURNAME):
+        allowed = (StringSpec,)
+    elif kind == DATE and part is None:
+        allowed = (StringSpec, DateSpec)
+    elif kind == DATE:
+        allowed = (StringSpec, IntegerSpec)
+    else:
+        return
+    if not isinstance(field, allowed):
+        names = " or ".join(cls.__name__.removesuffix("Spec").lower() for cls in allowed)
+        raise SchemaError(f"feature {identifier!r} needs format type {names}")
+
+
+def plan_features(fields: Sequence[FieldSpec]) -> list[Feature | None]:
+    """One :class:`Feature` per clkhash field, ``None`` for ignored ones.
+
+    Fields without a ``missingValue`` get the empty string as sentinel, so a missing value
+    sets no bits (instead of failing clkhash's date or integer parsing).
+    """
+    kinds: dict[str, str] = {}
+    plan: list[Feature | None] = []
+    for field in fields:
+        if isinstance(field, Ignore) or field.hashing_properties is None:
+            plan.append(None)
+            continue
+        column, part = _split(field.identifier)
+        kind = _kind_for(column, field)
+        _check_format(field.identifier, kind, part, field)
+        if kinds.setdefault(column, kind) != kind:
+            raise SchemaError(f"features reading column {column!r} need different normalisation")
+        plan.append(Feature(field.identifier, column, kind, part, field))
+    return plan

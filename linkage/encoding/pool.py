@@ -1,0 +1,89 @@
+"""Encoding chunks in parallel, in order, without ever hanging.
+
+clkhash's own multiprocessing hangs for good when one row is invalid (a worker dies and
+the parent waits on its queue). We never use it: our workers get chunks of rows, validate
+every row before hashing (:class:`~linkage.encoding.rows.RowEncoder`), report bad rows as
+data, and the parent waits for each chunk with a timeout, after which the pool is killed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from typing import Iterable, Iterator, Sequence
+
+from linkage.encoding.csvinput import Row
+from linkage.encoding.rows import EncoderConfig, RowEncoder
+from linkage.encoding.summary import ChunkResult
+from linkage.errors import LinkageError
+
+CHUNK_ROWS = 5000
+CHUNK_TIMEOUT_S = 600.0
+"""Far above what a chunk takes (well under a second); reaching it means a worker is stuck."""
+
+
+class WorkerError(LinkageError, RuntimeError):
+    """A worker process failed or did not answer in time."""
+
+
+_worker: RowEncoder | None = None
+_worker_failure: BaseException | None = None
+
+
+def _start_worker(config: EncoderConfig) -> None:
+    global _worker, _worker_failure
+    try:
+        _worker = RowEncoder(config)
+    except BaseException as exc:  # noqa: BLE001 - reported with the first chunk instead of a respawn loop
+        _worker_failure = exc
+
+
+def _encode_in_worker(rows: Sequence[Row]) -> ChunkResult:
+    if _worker is None:
+        raise WorkerError(f"a worker could not start: {_worker_failure}")
+    return _worker.encode(rows)
+
+
+def encode_chunks(
+    encoder: RowEncoder,
+    chunks: Iterable[Sequence[Row]],
+    workers: int,
+    timeout_s: float = CHUNK_TIMEOUT_S,
+) -> Iterator[ChunkResult]:
+    """Results of ``encoder.encode`` for each chunk, in input order.
+
+    With one worker the main process encodes. Otherwise ``workers`` processes each build
+    their own encoder from the same configuration; at most two chunks per worker are in
+    flight, so memory stays bounded. Workers are forked, not spawned: a spawned worker
+    re-imports the caller's main module, which re-runs any script that calls
+    ``encode_csv`` without an ``if __name__ == "__main__"`` guard. Fork before starting
+    threads (the command line starts its progress bar only after the first chunk).
+    """
+    if workers <= 1:
+        for chunk in chunks:
+            yield encoder.encode(chunk)
+        return
+    context = multiprocessing.get_context("fork")
+    pool = context.Pool(workers, initializer=_start_worker, initargs=(encoder.config,))
+    try:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_encode_in_worker, (chunk,)))
+            if len(pending) >= 2 * workers:
+                yield _result(pending.popleft(), timeout_s)
+        while pending:
+            yield _result(pending.popleft(), timeout_s)
+        pool.close()
+        pool.join()
+    finally:
+        pool.terminate()
+
+
+def _result(async_result, timeout_s: float) -> ChunkResult:
+    try:
+        return async_result.get(timeout_s)
+    except multiprocessing.TimeoutError:
+        raise WorkerError(
+            f"an encoding worker gave no result within {timeout_s:.0f} s; nothing was written. "
+            "Run again with --workers 1 to encode in one process"
+        ) from None

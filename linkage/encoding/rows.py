@@ -1,0 +1,184 @@
+"""Encoding a chunk of CSV rows: validate everything first, then let clkhash hash.
+
+Every cell of a row is normalised and checked by us (identifiers against the schema,
+payload against its declaration, the national number with its checksum) before clkhash
+sees the row, so clkhash can never fail on a bad value. A bad row is rejected with the
+line, the column and the reason; a valid row becomes a record. This runs in the main
+process or in worker processes (:mod:`linkage.encoding.pool`), with the same result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from clkhash.bloomfilter import crypto_bloom_filter
+from clkhash.comparators import NonComparison
+from clkhash.key_derivation import generate_key_lists
+
+from linkage.encoding.csvinput import Row
+from linkage.encoding.features import FeatureError, plan_features
+from linkage.encoding.schema import LinkageSchema, SchemaError
+from linkage.encoding.summary import ChunkResult, Problem
+from linkage.insz import InvalidInsz, exact_token, parse_insz, token_key
+from linkage.sources import Attribute, PayloadError, source_spec
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """Everything a worker needs (sent once per worker process)."""
+
+    schema: LinkageSchema
+    secret: bytes
+    header: tuple[str, ...]
+    source: str
+    id_column: str | None = None
+    exact_column: str | None = None
+
+
+class ColumnsMissing(SchemaError):
+    """The CSV lacks columns the schema, the source declaration or an option names."""
+
+
+def expectation(attribute: Attribute) -> str:
+    """What a payload attribute accepts, for messages that must not repeat the value."""
+    if attribute.kind == "category":
+        return "not one of " + ", ".join(attribute.allowed)
+    if attribute.kind == "int":
+        bounds = ""
+        if attribute.minimum is not None and attribute.maximum is not None:
+            bounds = f" from {attribute.minimum} to {attribute.maximum}"
+        return "not a whole number" + bounds
+    if attribute.kind == "date":
+        return "not a date in the form YYYY-MM-DD"
+    if attribute.kind == "bool":
+        return "not a yes/no value (1 or 0)"
+    return f"does not match {attribute.pattern}" if attribute.pattern else "not accepted"
+
+
+class RowEncoder:
+    def __init__(self, config: EncoderConfig) -> None:
+        self.config = config
+        clk_schema = config.schema.clkhash_schema()
+        self.clk_schema = clk_schema
+        self.features = plan_features(clk_schema.fields)
+        self.payload = source_spec(config.source).payload
+        index = {name: i for i, name in enumerate(config.header)}
+        needed = [feature.column for feature in self.features if feature is not None]
+        needed += [attribute.name for attribute in self.payload]
+        needed += [name for name in (config.id_column, config.exact_column) if name]
+        absent = list(dict.fromkeys(name for name in needed if name not in index))
+        if absent:
+            raise ColumnsMissing(
+                f"the input has no column {', '.join(map(repr, absent))} (named by the schema, "
+                f"the {config.source} payload declaration or an option); its columns are: "
+                f"{', '.join(config.header)}"
+            )
+        self.index = index
+        self.positions = [None if feature is None else index[feature.column] for feature in self.features]
+        self.keys = generate_key_lists(
+            config.secret, len(clk_schema.fields), key_size=clk_schema.kdf_key_size,
+            salt=clk_schema.kdf_salt, info=clk_schema.kdf_info, kdf=clk_schema.kdf_type,
+            hash_algo=clk_schema.kdf_hash,
+        )
+        self.comparators = [
+            NonComparison() if field.hashing_properties is None else field.hashing_properties.comparator
+            for field in clk_schema.fields
+        ]
+        self.token_key = token_key(config.secret) if config.exact_column else None
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(feature.identifier for feature in self.features if feature is not None)
+
+    def encode(self, rows: Sequence[Row]) -> ChunkResult:
+        result = ChunkResult(payload={attribute.name: [] for attribute in self.payload})
+        clks = bytearray()
+        width = len(self.config.header)
+        for row in rows:
+            if len(row.cells) != width:
+                result.problems.append(Problem(
+                    row.line, "(row)", f"has {len(row.cells)} fields where the header has {width}"))
+                result.rejected_rows += 1
+                continue
+            problems: list[Problem] = []
+            record_id = self._record_id(row, problems)
+            values, missing = self._features(row, problems)
+            payload = self._payload(row, problems)
+            token, status = self._token(row)
+            if not problems:
+                try:
+                    clk, _, bits = crypto_bloom_filter(values, self.comparators, self.clk_schema, self.keys)
+                except Exception as exc:  # noqa: BLE001 - defence in depth: clkhash messages repeat values
+                    problems.append(Problem(row.line, "(row)", f"clkhash could not encode it ({type(exc).__name__})"))
+            if problems:
+                result.problems.extend(problems)
+                result.rejected_rows += 1
+                continue
+            clks += clk.tobytes()
+            result.bits_set += bits
+            result.record_ids.append(record_id)
+            result.lines.append(row.line)
+            result.tokens.append(token)
+            for name, value in payload.items():
+                result.payload[name].append(value)
+            result.missing.update(missing)
+            if status is not None:
+                result.token_status[status] += 1
+                if status == "invalid":
+                    result.invalid_token_lines.append(row.line)
+            if len(missing) == len(self.feature_names) and token is None:
+                result.without_identifiers += 1
+        result.clks = bytes(clks)
+        return result
+
+    def _record_id(self, row: Row, problems: list[Problem]) -> str:
+        if self.config.id_column is None:
+            return str(row.number)
+        record_id = row.cells[self.index[self.config.id_column]].strip()
+        if not record_id:
+            problems.append(Problem(row.line, self.config.id_column, "empty record reference"))
+        return record_id
+
+    def _features(self, row: Row, problems: list[Problem]) -> tuple[list[str], list[str]]:
+        values: list[str] = []
+        missing: list[str] = []
+        failed: set[str] = set()
+        for feature, position in zip(self.features, self.positions):
+            if feature is None:
+                values.append("")
+                continue
+            value = None
+            if feature.column not in failed:
+                try:
+                    value = feature.cell_value(row.cells[position])
+                except FeatureError as exc:
+                    failed.add(feature.column)
+                    problems.append(Problem(row.line, feature.column, str(exc)))
+            if value is None:
+                missing.append(feature.identifier)
+                values.append(feature.missing_token)
+            else:
+                values.append(value)
+        return values, missing
+
+    def _payload(self, row: Row, problems: list[Problem]) -> dict[str, object]:
+        payload = {}
+        for attribute in self.payload:
+            try:
+                payload[attribute.name] = attribute.parse(row.cells[self.index[attribute.name]])
+            except PayloadError:
+                problems.append(Problem(row.line, attribute.name, expectation(attribute)))
+        return payload
+
+    def _token(self, row: Row) -> tuple[bytes | None, str | None]:
+        if self.config.exact_column is None:
+            return None, None
+        try:
+            insz = parse_insz(row.cells[self.index[self.config.exact_column]])
+        except InvalidInsz:
+            return None, "invalid"
+        if insz is None:
+            return None, "missing"
+        return exact_token(insz, self.token_key), f"valid_{insz.kind}"
+

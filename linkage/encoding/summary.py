@@ -1,0 +1,140 @@
+"""What encoding did, in counts: printed for the provider and stored in the extract header.
+
+Nothing here is ever an identifier value: problems carry a line number, a column name
+and a reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+MAX_LISTED = 1000
+"""Problems and line numbers kept for the report; all of them are counted."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column!r}: {self.reason}"
+
+
+@dataclass
+class ChunkResult:
+    """The encoded records of one chunk of rows and what was counted on the way."""
+
+    record_ids: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    clks: bytes = b""
+    tokens: list[bytes | None] = field(default_factory=list)
+    payload: dict[str, list] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    rejected_rows: int = 0
+    missing: Counter = field(default_factory=Counter)
+    token_status: Counter = field(default_factory=Counter)
+    invalid_token_lines: list[int] = field(default_factory=list)
+    without_identifiers: int = 0
+    bits_set: int = 0
+
+
+@dataclass
+class Summary:
+    features: tuple[str, ...]
+    exact_column: str | None
+    clk_bits: int
+    rows_read: int = 0
+    records: int = 0
+    rejected_rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_counts: Counter = field(default_factory=Counter)
+    """(column, reason) -> number of rows."""
+    missing: Counter = field(default_factory=Counter)
+    token_status: Counter = field(default_factory=Counter)
+    """valid_nn, valid_bis, invalid, missing, duplicate."""
+    invalid_token_lines: list[int] = field(default_factory=list)
+    without_identifiers: int = 0
+    ignored_columns: tuple[str, ...] = ()
+    bits_set: int = 0
+    workers: int = 1
+    """Processes that encoded (one below 20,000 rows: starting workers costs more)."""
+
+    def add(self, chunk: ChunkResult) -> None:
+        self.records += len(chunk.record_ids)
+        self.rows_read += len(chunk.record_ids) + chunk.rejected_rows
+        self.rejected_rows += chunk.rejected_rows
+        room = MAX_LISTED - len(self.problems)
+        self.problems.extend(chunk.problems[:max(room, 0)])
+        self.problem_counts.update((p.column, p.reason) for p in chunk.problems)
+        self.missing.update(chunk.missing)
+        self.token_status.update(chunk.token_status)
+        room = MAX_LISTED - len(self.invalid_token_lines)
+        self.invalid_token_lines.extend(chunk.invalid_token_lines[:max(room, 0)])
+        self.without_identifiers += chunk.without_identifiers
+        self.bits_set += chunk.bits_set
+
+    @property
+    def clk_fill(self) -> float:
+        """Mean share of CLK bits set (a check on the schema: 0.4-0.5 is healthy)."""
+        return self.bits_set / (self.records * self.clk_bits) if self.records else 0.0
+
+    def counts(self) -> dict:
+        """JSON-safe counts for the extract header (no line numbers, no values)."""
+        rejected: dict[str, dict[str, int]] = {}
+        for (column, reason), count in sorted(self.problem_counts.items()):
+            rejected.setdefault(column, {})[reason] = count
+        tokens = None
+        if self.exact_column is not None:
+            tokens = {"column": self.exact_column, **{key: self.token_status.get(key, 0) for key in
+                      ("valid_nn", "valid_bis", "invalid", "missing", "duplicate")}}
+        return {
+            "rows_read": self.rows_read,
+            "records": self.records,
+            "rejected_rows": self.rejected_rows,
+            "rejected_by_column": rejected,
+            "missing": {name: self.missing.get(name, 0) for name in self.features},
+            "exact_token": tokens,
+            "without_identifiers": self.without_identifiers,
+            "ignored_columns": len(self.ignored_columns),
+            "clk_fill": round(self.clk_fill, 4),
+        }
+
+    def render(self, listed: int = 20) -> str:
+        """A report for the provider, for the terminal."""
+        lines = [f"encoded {self.records} of {self.rows_read} rows"]
+        if self.rejected_rows:
+            lines.append(f"rejected {self.rejected_rows} rows (left out of the extract):")
+            lines += [f"  {problem}" for problem in self.problems[:listed]]
+            if len(self.problem_counts) and sum(self.problem_counts.values()) > listed:
+                lines.append("  by column and reason:")
+                lines += [f"    {column}: {reason}: {count}" for (column, reason), count in
+                          sorted(self.problem_counts.items())]
+        width = max((len(name) for name in self.features), default=0)
+        lines.append("missing values per feature:")
+        lines += [f"  {name:<{width}}  {self.missing.get(name, 0)}" for name in self.features]
+        if self.exact_column is None:
+            lines.append("exact token: none (no --exact-column)")
+        else:
+            status = self.token_status
+            valid = status["valid_nn"] + status["valid_bis"]
+            share = valid / self.records if self.records else 0.0
+            lines.append(
+                f"exact token from {self.exact_column!r}: {valid} valid ({share:.1%}; "
+                f"{status['valid_nn']} national register, {status['valid_bis']} BIS), "
+                f"{status['invalid']} invalid, {status['missing']} missing"
+            )
+            if status["duplicate"]:
+                lines.append(f"  {status['duplicate']} records share their national number with another record")
+            if self.invalid_token_lines:
+                shown = ", ".join(str(line) for line in self.invalid_token_lines[:listed])
+                more = " …" if status["invalid"] > listed else ""
+                lines.append(f"  invalid numbers on lines {shown}{more}")
+        if self.without_identifiers:
+            lines.append(f"{self.without_identifiers} records have no identifier at all and cannot be linked")
+        if self.ignored_columns:
+            lines.append(f"not written (neither identifier nor declared payload): {', '.join(self.ignored_columns)}")
+        lines.append(f"mean CLK fill {self.clk_fill:.3f}")
+        return "\n".join(lines)

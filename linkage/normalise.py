@@ -1,0 +1,172 @@
+"""Identifier normalisation, identical at every provider.
+
+Every provider runs exactly these rules before hashing, so that ``Van den Broeck`` at KSZ
+and ``VANDENBROECK`` at VDAB give the same encoding. Any change to a rule changes
+:data:`NORMALISATION_VERSION`, which is part of every extract's fingerprint: extracts made
+under different rules can then never be linked by mistake.
+
+Rules (version 1):
+
+- text: Unicode NFKC, case folding, letters without a decomposition mapped by a fixed table
+  (``ł``→``l``, ``ø``→``o``, ``ı``→``i``, ``æ``→``ae``, ``đ``→``d`` …), then every
+  combining mark (accent, cedilla, ogonek …) removed;
+- names: apostrophes removed (``D'Hondt`` → ``dhondt``), every other non-letter is a
+  separator; separators collapse to one space; name particles are joined to the word that
+  follows (``Van den Broeck`` → ``vandenbroeck``, ``El-Amrani`` → ``elamrani``);
+- birth dates: the usual Belgian forms, with day and month ``00`` meaning unknown (as in
+  the national register) and normalised to a :class:`PartialDate`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from linkage.errors import LinkageError
+
+NORMALISATION_VERSION = "1"
+
+EARLIEST_BIRTH_YEAR = 1880
+
+
+class NormalisationError(LinkageError, ValueError):
+    """A value cannot be normalised; the message says why, never what the value was."""
+
+
+# Letters that Unicode does not decompose into a base letter plus a mark.
+_TRANSLITERATION = str.maketrans({
+    "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
+    "ı": "i", "ħ": "h", "ŧ": "t", "ŀ": "l", "ĸ": "k", "ə": "e", "ŋ": "n", "ƒ": "f",
+})
+_APOSTROPHES = str.maketrans("", "", "'’‘`´ʼʹ′ʻ")
+
+SURNAME_PARTICLES = frozenset({
+    # Dutch, Flemish, German
+    "van", "von", "vom", "zu", "den", "der", "de", "des", "het", "t", "te", "ten", "ter",
+    "op", "in", "vanden", "vander", "vande", "vd", "ver",
+    # French, Italian, Spanish, Portuguese
+    "d", "du", "la", "le", "les", "l", "di", "da", "dos", "das", "do", "del", "della", "dello",
+    "degli", "dei", "y",
+    # Arabic, Berber, Hebrew, Turkish usage in Belgian registers
+    "el", "al", "ben", "bin", "ibn", "bou", "abu", "abou", "ait", "ou", "bent", "ould",
+})
+"""Particles joined to the following word in surnames. A particle that is the last word
+stays a word of its own (the surname ``Le`` stays ``le``)."""
+
+GIVEN_NAME_PARTICLES = frozenset({"abd", "abdel", "abdal", "abdul", "abdoul", "abu", "abou", "el", "al", "ul", "ud"})
+"""Particles joined to the following word in given names (``Abdel Kader`` → ``abdelkader``).
+``Ben`` is not among them: it is also a given name of its own."""
+
+
+def fold_text(raw: str) -> str:
+    """Case- and accent-insensitive form of any text; separators are kept as they are."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", raw).casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_TRANSLITERATION)
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _name_words(raw: str) -> list[str]:
+    text = fold_text(raw).translate(_APOSTROPHES)
+    return "".join(ch if ch.isalpha() else " " for ch in text).split()
+
+
+def _join_particles(words: list[str], particles: frozenset[str]) -> list[str]:
+    """Join each particle to the next word, until no particle is left before another word
+    (repeated because a join can make a particle: ``d a`` → ``da``, itself a particle)."""
+    while True:
+        joined: list[str] = []
+        pending = ""
+        for word in words:
+            if word in particles:
+                pending += word
+            else:
+                joined.append(pending + word)
+                pending = ""
+        if pending:
+            joined.append(pending)
+        if joined == words:
+            return joined
+        words = joined
+
+
+def surname(raw: str) -> str:
+    """Canonical surname: folded, particles joined, parts separated by one space."""
+    return " ".join(_join_particles(_name_words(raw), SURNAME_PARTICLES))
+
+
+def given_names(raw: str) -> str:
+    """All given names in their order, separated by one space (a hyphen separates too)."""
+    return " ".join(_join_particles(_name_words(raw), GIVEN_NAME_PARTICLES))
+
+
+def first_given_name(raw: str) -> str:
+    """The first of the given names, or ``""`` when there is none."""
+    names = given_names(raw)
+    return names.split(" ", 1)[0]
+
+
+def text(raw: str) -> str:
+    """Generic text: folded, separators and punctuation collapsed to single spaces."""
+    folded = fold_text(raw).translate(_APOSTROPHES)
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A birth date whose month and day may be unknown (``00`` in the national register)."""
+
+    year: int
+    month: int | None
+    day: int | None
+
+    def full(self) -> _dt.date | None:
+        """The date, when day and month are both known."""
+        if self.month is None or self.day is None:
+            return None
+        return _dt.date(self.year, self.month, self.day)
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})")
+_YEAR_FIRST = re.compile(r"(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+
+DATE_FORMS = "DD/MM/YYYY, D/M/YYYY, DD-MM-YYYY, DD.MM.YYYY, YYYY-MM-DD or YYYYMMDD"
+
+
+def birth_date(raw: str, today: _dt.date | None = None) -> PartialDate | None:
+    """Parse a birth date in one of :data:`DATE_FORMS`; ``None`` when empty.
+
+    Day or month ``00`` means unknown, as in the national register; an unknown month makes
+    the day unknown too. Raises :class:`NormalisationError` for anything else.
+    """
+    value = raw.strip()
+    if not value:
+        return None
+    if match := _DAY_FIRST.fullmatch(value):
+        day, month, year = int(match[1]), int(match[3]), int(match[4])
+    elif match := _YEAR_FIRST.fullmatch(value):
+        year, month, day = int(match[1]), int(match[3]), int(match[4])
+    elif match := _COMPACT.fullmatch(value):
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+    else:
+        raise NormalisationError(f"not a date in a recognised form ({DATE_FORMS})")
+    today = today or _dt.date.today()
+    if not EARLIEST_BIRTH_YEAR <= year <= today.year:
+        raise NormalisationError(
+            f"year outside {EARLIEST_BIRTH_YEAR}..{today.year}; is the day-month-year order right?"
+        )
+    if month > 12:
+        raise NormalisationError("month above 12; is the day-month-year order right?")
+    if month == 0:
+        return PartialDate(year, None, None)
+    if day == 0:
+        return PartialDate(year, month, None)
+    try:
+        date = _dt.date(year, month, day)
+    except ValueError:
+        raise NormalisationError("no such day in that month") from None
+    if date > today:
+        raise NormalisationError("birth date in the future")
+    return PartialDate(year, month, day)

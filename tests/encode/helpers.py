@@ -1,0 +1,47 @@
+"""Helpers for the encoding tests: valid national numbers, people, CSV files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+SECRET = b"test-secret-0123456789abcdef0123456789abcdef"
+
+IDENTIFIER_COLUMNS = ["record_id", "insz", "given_names", "surname", "birth_date", "sex", "postcode"]
+VDAB_PAYLOAD = ["registration_date", "exit_date", "exit_reason", "education_level"]
+
+
+def national_number(birth: dt.date, counter: int, bis_offset: int = 0) -> str:
+    """An 11-digit national-register (or, with an offset of 20/40, BIS) number."""
+    base = f"{birth.year % 100:02d}{birth.month + bis_offset:02d}{birth.day:02d}{counter:03d}"
+    value = int(base) + (2_000_000_000 if birth.year >= 2000 else 0)
+    return base + f"{97 - value % 97:02d}"
+
+
+def person(i: int, **overrides) -> dict:
+    birth = dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28)
+    row = {
+        "record_id": f"p{i}",
+        "insz": national_number(birth, 1 + i % 997),
+        "given_names": ["Jan Pieter", "Fatima", "Mohamed Amine", "Łukasz", "Ayşe"][i % 5],
+        "surname": ["Van den Broeck", "El Amrani", "Peeters", "Kowalski", "Yılmaz"][i % 5] + ("" if i < 5 else f"x{i}"),
+        "birth_date": birth.strftime("%d/%m/%Y"),
+        "sex": "MF"[i % 2],
+        "postcode": "2000",
+        "registration_date": "2023-01-05",
+        "exit_date": "",
+        "exit_reason": "",
+        "education_level": "medium",
+    }
+    row.update(overrides)
+    return row
+
+
+def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None, delimiter: str = ",") -> Path:
+    columns = columns or list(rows[0])
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, columns, delimiter=delimiter, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

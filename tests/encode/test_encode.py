@@ -1,0 +1,162 @@
+"""encode_csv: real clkhash encodings, tokens, payload, extract round trip."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow.parquet as pq
+import pytest
+from clkhash.clk import generate_clks
+
+import linkage.encoding.encode as encode_module
+import linkage.encoding.schema as schema_module
+from linkage.encoding import encode_csv, load_schema, schema_from_dict
+from linkage.extract import read_extract, write_extract
+from linkage.insz import exact_token, parse_insz, token_key
+
+from .helpers import IDENTIFIER_COLUMNS, SECRET, VDAB_PAYLOAD, national_number, person, write_csv
+
+COLUMNS = IDENTIFIER_COLUMNS + VDAB_PAYLOAD
+
+
+def encode(path, secret=SECRET, **options):
+    options.setdefault("source", "vdab")
+    return encode_csv(path, load_schema("belgian-v1"), secret, **options)
+
+
+def test_round_trip_through_the_extract_file(tmp_path):
+    rows = [person(i) for i in range(12)]
+    extract, summary = encode(write_csv(tmp_path / "in.csv", rows, COLUMNS),
+                              id_column="record_id", exact_column="insz")
+    write_extract(tmp_path / "out.parquet", extract)
+    back = read_extract(tmp_path / "out.parquet")
+    assert back.record_ids == [row["record_id"] for row in rows]
+    assert (back.clks == extract.clks).all() and back.clks.shape == (12, 128)
+    assert back.exact_tokens == extract.exact_tokens and all(back.exact_tokens)
+    assert back.payload["registration_date"] == [dt.date(2023, 1, 5)] * 12
+    assert back.payload["exit_reason"] == [None] * 12
+    header = back.header
+    assert header.source == "vdab" and header.record_count == 12 and header.normalisation_version == "1"
+    assert header.payload_columns == tuple(VDAB_PAYLOAD)
+    assert header.summary["exact_token"]["valid_nn"] == 12
+    assert header.summary["records"] == summary.records == 12
+
+
+def test_clks_are_clkhash_encodings_of_the_normalised_values(tmp_path):
+    rows = [person(0), person(1)]
+    extract, _ = encode(write_csv(tmp_path / "in.csv", rows, COLUMNS))
+    schema = load_schema("belgian-v1").clkhash_schema()
+    expected = generate_clks(
+        [["jan", "vandenbroeck", "01", "01", "1960"], ["fatima", "elamrani", "02", "02", "1961"]],
+        schema, SECRET, validate=True)
+    assert [clk.tobytes() for clk in expected] == [bytes(row) for row in extract.clks]
+
+
+def test_spelling_variants_at_two_providers_encode_identically(tmp_path):
+    insz = national_number(dt.date(1990, 7, 5), 41)
+    a = person(0, given_names="Jean-Pierre Marie", surname="Van den Broeck", birth_date="05/07/1990", insz=insz)
+    b = person(0, given_names="JEAN PIERRE", surname="VANDENBROECK", birth_date="1990-07-05",
+               insz=f"{insz[:2]}.{insz[2:4]}.{insz[4:6]}-{insz[6:9]}.{insz[9:]}")
+    one, _ = encode(write_csv(tmp_path / "a.csv", [a], COLUMNS), exact_column="insz")
+    two, _ = encode(write_csv(tmp_path / "b.csv", [b], COLUMNS), exact_column="insz")
+    assert bytes(one.clks[0]) == bytes(two.clks[0])
+    assert one.exact_tokens == two.exact_tokens
+    assert one.exact_tokens[0] == exact_token(parse_insz(insz), token_key(SECRET))
+    assert one.header.fingerprint == two.header.fingerprint
+
+
+def test_fingerprint_changes_with_the_secret_and_the_normalisation_version(tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "in.csv", [person(0)], COLUMNS)
+    base = encode(path)[0].header
+    other_secret = encode(path, secret=b"another project's secret, 32 bytes+")[0].header
+    assert other_secret.fingerprint != base.fingerprint
+    assert other_secret.schema_fingerprint == base.schema_fingerprint
+    monkeypatch.setattr(schema_module, "NORMALISATION_VERSION", "2")
+    assert encode(path)[0].header.fingerprint != base.fingerprint
+
+
+def test_no_plaintext_identifier_is_written(tmp_path):
+    rows = [person(i) for i in range(5)]
+    extract, _ = encode(write_csv(tmp_path / "in.csv", rows, COLUMNS), exact_column="insz")
+    write_extract(tmp_path / "out.parquet", extract)
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert set(table.column_names) == {"record_id", "clk", "exact_token", *VDAB_PAYLOAD}
+    cells = [str(value) for column in table.columns for value in column.to_pylist()]
+    cells += [value.decode(errors="replace") for value in table.schema.metadata.values()]
+    secrets_ = [row[key] for row in rows for key in ("insz", "given_names", "surname", "birth_date", "postcode")]
+    secrets_ += ["vandenbroeck", "peeters", "fatima", "1960-01-01"]
+    for cell in cells:
+        for value in secrets_:
+            assert value.lower() not in cell.lower()
+
+
+def test_missing_values_and_token_coverage_are_counted(tmp_path):
+    rows = [
+        person(0),
+        person(1, birth_date="00/00/1980", insz=""),
+        person(2, given_names="", insz="12345678901"),
+        person(3, given_names="", surname="", birth_date="", insz=""),
+        person(4, insz=person(0)["insz"]),
+    ]
+    extract, summary = encode(write_csv(tmp_path / "in.csv", rows, COLUMNS), exact_column="insz")
+    counts = summary.counts()
+    assert counts["missing"] == {"given_names.first": 2, "surname": 1, "birth_date.day": 2,
+                                 "birth_date.month": 2, "birth_date.year": 1}
+    assert counts["exact_token"] == {"column": "insz", "valid_nn": 2, "valid_bis": 0, "invalid": 1,
+                                     "missing": 2, "duplicate": 2}
+    assert counts["without_identifiers"] == 1
+    assert summary.invalid_token_lines == [4]
+    assert extract.exact_tokens[1] is None and extract.exact_tokens[2] is None
+    assert extract.clks[3].sum() == 0  # nothing to encode: an empty filter, not a made-up one
+    assert extract.header.summary == counts
+
+
+def test_parallel_workers_give_the_same_extract(tmp_path, monkeypatch):
+    monkeypatch.setattr(encode_module, "CHUNK_ROWS", 40)
+    path = write_csv(tmp_path / "in.csv", [person(i) for i in range(400)], COLUMNS)
+    serial, _ = encode(path, workers=1, id_column="record_id", exact_column="insz")
+    parallel, summary = encode(path, workers=2, id_column="record_id", exact_column="insz")
+    assert parallel.record_ids == serial.record_ids
+    assert (parallel.clks == serial.clks).all()
+    assert parallel.exact_tokens == serial.exact_tokens
+    assert parallel.payload == serial.payload
+    assert summary.records == 400
+
+
+def _one_feature_schema(format_: dict, **hashing) -> dict:
+    return {
+        "version": 3,
+        "clkConfig": {"l": 512, "kdf": {"type": "HKDF"}},
+        "features": [{"identifier": "surname", "format": format_,
+                      "hashing": {"comparison": {"type": "ngram", "n": 2},
+                                  "strategy": {"bitsPerToken": 15}, **hashing}}],
+    }
+
+
+def test_upper_case_schemas_get_upper_case_values(tmp_path):
+    schema = schema_from_dict(_one_feature_schema({"type": "string", "case": "upper"}))
+    path = write_csv(tmp_path / "in.csv", [person(0, surname="van den Broeck")], COLUMNS)
+    extract, _ = encode_csv(path, schema, SECRET, source="vdab")
+    expected = generate_clks([["VANDENBROECK"]], schema.clkhash_schema(), SECRET)[0]
+    assert bytes(extract.clks[0]) == expected.tobytes()
+
+
+def test_the_schema_missing_value_sentinel_counts_as_missing(tmp_path):
+    schema = schema_from_dict(_one_feature_schema(
+        {"type": "string"}, missingValue={"sentinel": "N/A", "replaceWith": ""}))
+    path = write_csv(tmp_path / "in.csv", [person(0, surname="N/A"), person(1)], COLUMNS)
+    extract, summary = encode_csv(path, schema, SECRET, source="vdab")
+    assert summary.missing["surname"] == 1
+    assert extract.clks[0].sum() == 0 and extract.clks[1].sum() > 0
+
+
+def test_a_bad_row_is_left_out_only_when_allowed(tmp_path):
+    rows = [person(0), person(1, birth_date="31/02/1990"), person(2)]
+    path = write_csv(tmp_path / "in.csv", rows, COLUMNS)
+    with pytest.raises(encode_module.RejectedRows) as caught:
+        encode(path)
+    assert "line 3, column 'birth_date'" in str(caught.value)
+    extract, summary = encode(path, max_rejected=1)
+    assert extract.record_ids == ["1", "3"]
+    assert summary.rejected_rows == 1 and summary.problems[0].line == 3
+    assert extract.header.summary["rejected_by_column"] == {"birth_date": {"no such day in that month": 1}}

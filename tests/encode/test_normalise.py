@@ -1,0 +1,126 @@
+"""Normalisation: every provider must turn the same person into the same strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from linkage import normalise
+from linkage.normalise import NormalisationError, PartialDate
+
+TODAY = dt.date(2026, 6, 1)
+
+
+@pytest.mark.parametrize("variants", [
+    ["El Amrani", "Elamrani", "El-Amrani", "EL AMRANI", "el  amrani"],
+    ["Van den Broeck", "Vandenbroeck", "VAN DEN BROECK", "Van Den Broeck", "Vanden Broeck", "van-den-broeck"],
+    ["D'Hondt", "Dhondt", "D’HONDT", "d hondt"],
+    ["Ben Ali", "Benali", "BEN-ALI"],
+    ["Abu Bakr", "Abubakr"],
+    ["De Smet", "Desmet", "DE SMET"],
+    ["Van der Meer", "Vandermeer", "van der meer"],
+    ["Le Roy", "Leroy", "LE ROY"],
+])
+def test_particle_variants_give_one_surname(variants):
+    assert len({normalise.surname(variant) for variant in variants}) == 1
+
+
+def test_double_surname_keeps_its_parts_apart():
+    assert normalise.surname("Peeters-Janssens") == "peeters janssens"
+    assert normalise.surname("Peeters  Janssens") == "peeters janssens"
+    assert normalise.surname("Peeters De Smet") == "peeters desmet"
+
+
+def test_particle_alone_stays_a_name():
+    assert normalise.surname("Le") == "le"
+    assert normalise.surname("Ben") == "ben"
+
+
+@pytest.mark.parametrize("raw, folded", [
+    ("Şahin", "sahin"), ("Łukasz", "lukasz"), ("Øster", "oster"), ("Yılmaz", "yilmaz"),
+    ("Groß", "gross"), ("Ærø", "aero"), ("Đoković", "dokovic"), ("Müller", "muller"),
+    ("İlhan", "ilhan"), ("Michaël", "michael"), ("François", "francois"), ("Nuñez", "nunez"),
+    ("Œuvrard", "oeuvrard"), ("Þór", "thor"), ("Ｍａｒｉａ", "maria"),
+])
+def test_diacritics_and_special_letters_fold(raw, folded):
+    assert normalise.surname(raw) == folded
+
+
+def test_given_names_keep_order_with_one_separator():
+    assert normalise.given_names("Jean-Pierre  Marie") == "jean pierre marie"
+    assert normalise.given_names(" Marie,Jeanne ") == "marie jeanne"
+    assert normalise.first_given_name("Mohamed Amine") == "mohamed"
+    assert normalise.first_given_name("Abdel Kader Mohamed") == "abdelkader"
+    assert normalise.first_given_name("Abdelkader") == "abdelkader"
+    assert normalise.first_given_name("   ") == ""
+
+
+def test_ben_is_a_given_name_not_a_particle():
+    assert normalise.given_names("Ben Jan") == "ben jan"
+
+
+names = st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(names)
+def test_normalisation_is_idempotent(raw):
+    for function in (normalise.surname, normalise.given_names, normalise.text, normalise.fold_text):
+        once = function(raw)
+        assert function(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(names)
+def test_names_are_lower_case_single_spaced(raw):
+    for function in (normalise.surname, normalise.given_names):
+        value = function(raw)
+        assert value == value.lower()
+        assert "  " not in value and value == value.strip()
+        assert "'" not in value and "-" not in value
+
+
+particle = st.sampled_from(sorted(normalise.SURNAME_PARTICLES))
+word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=10).filter(
+    lambda w: w not in normalise.SURNAME_PARTICLES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(particle, min_size=1, max_size=3), word, st.sampled_from([" ", "-", "", "  "]))
+def test_any_particle_spelling_joins(particles, name, separator):
+    spaced = " ".join(p.title() for p in particles) + " " + name.title()
+    glued = separator.join(particles) + separator + name
+    assert normalise.surname(spaced) == normalise.surname(glued) == "".join(particles) + name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY))
+def test_every_belgian_date_form_gives_the_same_date(date):
+    forms = [
+        date.strftime("%d/%m/%Y"), f"{date.day}/{date.month}/{date.year}", date.strftime("%d-%m-%Y"),
+        date.strftime("%d.%m.%Y"), date.isoformat(), date.strftime("%Y%m%d"), f" {date.isoformat()} ",
+    ]
+    expected = PartialDate(date.year, date.month, date.day)
+    assert {normalise.birth_date(form, today=TODAY) for form in forms} == {expected}
+
+
+def test_unknown_day_and_month_as_in_the_national_register():
+    assert normalise.birth_date("00/00/1980", today=TODAY) == PartialDate(1980, None, None)
+    assert normalise.birth_date("1980-00-00", today=TODAY) == PartialDate(1980, None, None)
+    assert normalise.birth_date("19800500", today=TODAY) == PartialDate(1980, 5, None)
+    assert normalise.birth_date("15/00/1980", today=TODAY) == PartialDate(1980, None, None)
+    assert normalise.birth_date("00/00/1980", today=TODAY).full() is None
+    assert normalise.birth_date("", today=TODAY) is None
+
+
+@pytest.mark.parametrize("raw", [
+    "30/02/1990", "31/04/1990", "13/13/1990", "1990-13-01", "01/02/90", "1/2/3", "1990/02", "yesterday",
+    "01/02-1990", "01/01/1850", "01/01/2030", "31/12/2026", "1990-1-1x",
+])
+def test_impossible_dates_are_refused_without_repeating_them(raw):
+    with pytest.raises(NormalisationError) as caught:
+        normalise.birth_date(raw, today=TODAY)
+    assert raw not in str(caught.value)
