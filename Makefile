@@ -30,5 +30,10 @@ bench: $(STAMP)
 	$(BIN)/pip install -q --disable-pip-version-check anonlink==0.15.3 'setuptools<81' || echo "anonlink did not install: benchmarks run without the side-by-side comparison"
 	for bench in bench/bench_*.py; do $(BIN)/python $$bench || exit 1; done
 
+# Regenerate proto/linkage/v1/*_pb2*.py from the .proto files (the result is committed;
+# tests/broker checks it does not drift).
+proto: $(STAMP)
+	$(BIN)/python -m proto.generate
+
 clean:
 	rm -rf $(VENV) build *.egg-info demo-out bench-out

@@ -91,7 +91,7 @@ class Extract:
     payload: dict[str, list[Value]] = field(default_factory=dict)
 
 
-def _arrow_type(attribute: Attribute) -> pa.DataType:
+def arrow_type(attribute: Attribute) -> pa.DataType:
     return {
         "str": pa.string(),
         "category": pa.string(),
@@ -120,7 +120,7 @@ def write_extract(path: str | Path, extract: Extract) -> None:
     }
     for name in header.payload_columns:
         attribute = spec.attribute(name)
-        columns[name] = pa.array(extract.payload[name], _arrow_type(attribute))
+        columns[name] = pa.array(extract.payload[name], arrow_type(attribute))
     table = pa.table(columns).replace_schema_metadata(header.to_metadata())
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
@@ -212,3 +212,6 @@ def load_encoded(path: str | Path) -> Extract:
     if magic == b"PAR1":
         return read_extract(path)
     return read_clkhash_json(path)
+
+
+_arrow_type = arrow_type  # TEMPORARY alias while linkage/aggregate moves to the public name

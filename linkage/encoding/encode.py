@@ -137,7 +137,10 @@ class _Collector:
         self.tokens.extend(chunk.tokens)
         shared = self._shared
         for name, values in chunk.payload.items():
-            self.payload[name].extend(shared.setdefault(value, value) for value in values)
+            # Keyed by type too: 0 == False and 1 == True would otherwise share an object.
+            self.payload[name].extend(
+                shared.setdefault((type(value), value), value) for value in values
+            )
 
 
 def _check_outcome(summary: Summary, collected: _Collector, max_rejected: int,

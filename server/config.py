@@ -1,0 +1,133 @@
+"""Broker settings: from command-line flags, a TOML file (``--config``), or both.
+
+Flags override the file. Paths in the file are relative to the file's folder. Every key
+(with its default) is documented in ``deploy/broker.toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from linkage.errors import LinkageError
+
+MiB = 1024 * 1024
+
+
+class ConfigError(LinkageError):
+    """The broker configuration is missing a setting or has a wrong one."""
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    listen: str = "127.0.0.1:50051"
+    tls_dir: Path | None = None
+    """Holds ca.crt, broker.crt, broker.key and (optionally) crl.pem."""
+    policy: Path | None = None
+    data_dir: Path | None = None
+    data_key_file: Path | None = None
+    """AES-256-GCM key for data at rest; default ``TLS_DIR/data.key``; $LINKAGE_DATA_KEY wins."""
+    receipt_key_file: Path | None = None
+    """Ed25519 key that signs upload receipts; default ``TLS_DIR/receipt.key``."""
+    log_key_file: Path | None = None
+    """Ed25519 key that signs audit tree heads; default ``TLS_DIR/log.key``."""
+    crl_file: Path | None = None
+    """Certificate revocation list (PEM), watched for changes; default ``TLS_DIR/crl.pem``
+    (no such file: nothing revoked)."""
+    linkage_fingerprint: str = ""
+    """The linkage-configuration fingerprint every extract must carry (an extract header's
+    ``fingerprint``); empty: pinned by the first accepted extract."""
+    clk_bits: int = 1024
+    threshold: float | None = None
+    """Similarity threshold for runs; unset lets the matching engine choose."""
+    auto_run: bool = False
+    """Start a run by itself when every source has a current extract not yet linked."""
+    max_chunk_bytes: int = 4 * MiB
+    max_extract_bytes: int = 4096 * MiB
+    max_workers: int = 16
+    max_concurrent_rpcs: int = 64
+    retention_days: float = 30.0
+    """Superseded extracts (and runs over them) are deleted this long after supersession."""
+    shutdown_grace_seconds: float = 30.0
+    policy_poll_seconds: float = 2.0
+    log_level: str = "INFO"
+
+    def resolved(self) -> "BrokerConfig":
+        """Fill in defaults that depend on other settings; check what is required."""
+        missing = [name for name in ("tls_dir", "policy", "data_dir") if getattr(self, name) is None]
+        if missing:
+            flags = ", ".join("--" + name.replace("_", "-") for name in missing)
+            raise ConfigError(f"missing setting(s) {flags}: give them as flags or in --config FILE")
+        tls = Path(self.tls_dir)
+        host, _, port = self.listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"listen address {self.listen!r} must be HOST:PORT, e.g. 127.0.0.1:50051")
+        if self.max_chunk_bytes < 1024 or self.max_chunk_bytes > 64 * MiB:
+            raise ConfigError("max_chunk_bytes must be between 1 KiB and 64 MiB")
+        if self.clk_bits <= 0 or self.clk_bits % 8:
+            raise ConfigError(f"clk_bits must be a positive multiple of 8, not {self.clk_bits}")
+        if self.threshold is not None and not 0 < self.threshold <= 1:
+            raise ConfigError(f"threshold must lie in (0, 1], not {self.threshold}")
+        return replace(
+            self,
+            tls_dir=tls,
+            data_key_file=self.data_key_file or tls / "data.key",
+            receipt_key_file=self.receipt_key_file or tls / "receipt.key",
+            log_key_file=self.log_key_file or tls / "log.key",
+            crl_file=self.crl_file or tls / "crl.pem",
+        )
+
+    @property
+    def max_message_bytes(self) -> int:
+        """gRPC receive limit: one chunk plus room for the message envelope."""
+        return self.max_chunk_bytes + 64 * 1024
+
+
+_PATHS = {"tls_dir", "policy", "data_dir", "data_key_file", "receipt_key_file", "log_key_file", "crl_file"}
+_KNOWN = {f.name for f in fields(BrokerConfig)}
+_TYPES = {
+    "listen": str, "linkage_fingerprint": str, "log_level": str, "auto_run": bool,
+    "clk_bits": int, "max_chunk_bytes": int, "max_extract_bytes": int, "max_workers": int,
+    "max_concurrent_rpcs": int, "threshold": (int, float), "retention_days": (int, float),
+    "shutdown_grace_seconds": (int, float), "policy_poll_seconds": (int, float),
+}
+
+
+def _check_type(where: str, key: str, value: Any) -> None:
+    expected = _TYPES.get(key)
+    if expected is None:
+        if not isinstance(value, (str, Path)):
+            raise ConfigError(f"{where}: {key} must be a path (a string)")
+        return
+    wrong = not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool)
+    if wrong:
+        raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})")
+
+
+def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> BrokerConfig:
+    """Read ``path`` (TOML, optional) and apply ``overrides`` (flags; ``None`` values ignored)."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        try:
+            document = tomllib.loads(file.read_text())
+        except OSError as exc:
+            raise ConfigError(f"cannot read the configuration {file} ({exc.strerror})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file} is not valid TOML ({exc})") from None
+        section = document.get("broker", document)
+        unknown = sorted(set(section) - _KNOWN)
+        if unknown:
+            raise ConfigError(
+                f"{file}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN))}"
+            )
+        for key, value in section.items():
+            _check_type(str(file), key, value)
+            values[key] = (file.parent / value) if key in _PATHS else value
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _check_type("command line", key, value)
+            values[key] = Path(value) if key in _PATHS else value
+    return BrokerConfig(**values).resolved()

@@ -1,0 +1,107 @@
+"""The broker's own secrets: the at-rest data key and the receipt-signing key.
+
+- ``data.key``: 32 random bytes, base64, mode 0600; the AES-256-GCM key for everything the
+  broker stores. The environment variable ``LINKAGE_DATA_KEY`` (base64) takes precedence,
+  for deployments that inject secrets (a container secret, systemd ``LoadCredential``).
+- ``receipt.key`` / ``receipt.pub``: Ed25519 (PEM), signs upload receipts; providers verify
+  receipts with ``receipt.pub``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from linkage.errors import LinkageError
+from server.files import write_atomic
+
+DATA_KEY_ENV = "LINKAGE_DATA_KEY"
+DATA_KEY_BYTES = 32
+
+
+class KeyFileError(LinkageError):
+    """A key file is missing or unreadable."""
+
+
+def generate_data_key(path: str | Path) -> Path:
+    write_atomic(path, base64.b64encode(os.urandom(DATA_KEY_BYTES)) + b"\n", mode=0o600)
+    return Path(path)
+
+
+def _decode_data_key(text: str, where: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyFileError(f"the data key in {where} is not base64") from None
+    if len(key) != DATA_KEY_BYTES:
+        raise KeyFileError(
+            f"the data key in {where} has {len(key)} bytes; it must be {DATA_KEY_BYTES} "
+            "(make one with 'linkage pki init' or: head -c 32 /dev/urandom | base64)"
+        )
+    return key
+
+
+def load_data_key(path: str | Path | None) -> bytes:
+    """The data key from ``LINKAGE_DATA_KEY`` if set, else from the file ``path``."""
+    if os.environ.get(DATA_KEY_ENV):
+        return _decode_data_key(os.environ[DATA_KEY_ENV], f"${DATA_KEY_ENV}")
+    if path is None:
+        raise KeyFileError(f"no data key: set data_key_file in the configuration or ${DATA_KEY_ENV}")
+    file = Path(path)
+    try:
+        mode = file.stat().st_mode & 0o077
+        text = file.read_text()
+    except OSError as exc:
+        raise KeyFileError(f"cannot read the data key {file} ({exc.strerror})") from None
+    if mode:
+        raise KeyFileError(f"{file} is readable by group or others; run: chmod 600 {file}")
+    return _decode_data_key(text, str(file))
+
+
+def generate_signing_keypair(directory: str | Path, name: str) -> tuple[Path, Path]:
+    """Write ``NAME.key`` (0600) and ``NAME.pub``, Ed25519 in PEM."""
+    key = Ed25519PrivateKey.generate()
+    private = Path(directory) / f"{name}.key"
+    public = Path(directory) / f"{name}.pub"
+    write_atomic(
+        private,
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+        mode=0o600,
+    )
+    write_atomic(public, public_pem(key.public_key()))
+    return private, public
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    except OSError as exc:
+        raise KeyFileError(f"cannot read the signing key {path} ({exc.strerror})") from None
+    except ValueError:
+        raise KeyFileError(f"{path} is not a PEM private key") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileError(f"{path} is not an Ed25519 key")
+    return key
+
+
+def load_public_key(path: str | Path) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except OSError as exc:
+        raise KeyFileError(f"cannot read the public key {path} ({exc.strerror})") from None
+    except ValueError:
+        raise KeyFileError(f"{path} is not a PEM public key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyFileError(f"{path} is not an Ed25519 public key")
+    return key

@@ -1,0 +1,218 @@
+"""Files encrypted at rest with AES-256-GCM, in authenticated records.
+
+A sealed file is a magic line followed by records, each ``length (4 bytes, big endian) ||
+nonce (12 random bytes) || ciphertext+tag``. The associated data of record ``i`` binds the
+file's label (what the file is, e.g. ``extract:<sha256>``), ``i`` and whether it is the last
+record, so records cannot be swapped between files, reordered, dropped or cut off without
+the tag check failing. A growing file (a resumable upload) has no last record yet; its
+valid prefix is every record that verifies, and a torn tail left by a crash is cut off.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from linkage.errors import LinkageError
+from server.files import fsync_dir
+
+MAGIC = b"LKSEAL1\n"
+RECORD_BYTES = 4 * 1024 * 1024
+_NONCE = 12
+_TAG = 16
+_LENGTH = struct.Struct(">I")
+
+
+class SealedFileError(LinkageError):
+    """A sealed file is damaged, truncated, or was sealed with another key."""
+
+
+def _aad(label: bytes, index: int, last: bool) -> bytes:
+    return label + b"\x00" + struct.pack(">QB", index, 1 if last else 0)
+
+
+def _encrypt(aead: AESGCM, label: bytes, index: int, last: bool, plain: bytes) -> bytes:
+    nonce = os.urandom(_NONCE)
+    sealed = aead.encrypt(nonce, plain, _aad(label, index, last))
+    return _LENGTH.pack(len(sealed)) + nonce + sealed
+
+
+def _records(handle: BinaryIO) -> Iterator[tuple[int, bytes, bytes]]:
+    """Yield (end offset, nonce, ciphertext) of each complete record; stop at a torn tail."""
+    position = handle.tell()
+    while True:
+        head = handle.read(_LENGTH.size + _NONCE)
+        if len(head) < _LENGTH.size + _NONCE:
+            return
+        (length,) = _LENGTH.unpack_from(head)
+        if length < _TAG or length > RECORD_BYTES + _TAG:
+            return
+        body = handle.read(length)
+        if len(body) < length:
+            return
+        position += len(head) + length
+        yield position, head[_LENGTH.size:], body
+
+
+def _open_checked(path: Path) -> BinaryIO:
+    handle = open(path, "rb")
+    if handle.read(len(MAGIC)) != MAGIC:
+        handle.close()
+        raise SealedFileError(f"{path.name} is not a sealed broker file")
+    return handle
+
+
+def _pieces(data: bytes | memoryview) -> Iterator[bytes]:
+    view = memoryview(data)
+    for start in range(0, len(view), RECORD_BYTES):
+        yield bytes(view[start:start + RECORD_BYTES])
+
+
+def seal(path: str | Path, key: bytes, label: str, chunks: Iterable[bytes]) -> int:
+    """Encrypt ``chunks`` into ``path`` atomically (temporary file, fsync, rename).
+
+    Returns the number of plaintext bytes written.
+    """
+    aead = AESGCM(key)
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.tmp")
+    tag = label.encode()
+    total = 0
+    try:
+        with open(partial, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(MAGIC)
+            index = 0
+            pending: bytes | None = None
+            for chunk in chunks:
+                for piece in _pieces(chunk):
+                    if pending is not None:
+                        handle.write(_encrypt(aead, tag, index, False, pending))
+                        index += 1
+                    pending = piece
+                    total += len(piece)
+            handle.write(_encrypt(aead, tag, index, True, pending or b""))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    fsync_dir(target.parent)
+    return total
+
+
+def unseal_iter(path: str | Path, key: bytes, label: str) -> Iterator[bytes]:
+    """Decrypt ``path`` record by record; raises SealedFileError unless it is whole."""
+    aead = AESGCM(key)
+    file = Path(path)
+    tag = label.encode()
+    with _open_checked(file) as handle:
+        records = _records(handle)
+        index = 0
+        current = next(records, None)
+        while current is not None:
+            following = next(records, None)
+            _, nonce, body = current
+            try:
+                yield aead.decrypt(nonce, body, _aad(tag, index, following is None))
+            except InvalidTag:
+                raise SealedFileError(
+                    f"{file.name}: record {index} does not verify: the file is damaged, "
+                    "truncated or was sealed with another data key"
+                ) from None
+            index += 1
+            current = following
+        if index == 0 or handle.read(1):
+            raise SealedFileError(f"{file.name} is truncated or has trailing bytes")
+
+
+def unseal(path: str | Path, key: bytes, label: str) -> bytes:
+    return b"".join(unseal_iter(path, key, label))
+
+
+def held_bytes(path: str | Path, key: bytes, label: str) -> int:
+    """Plaintext bytes in the verified records of a growing file, without changing it
+    (safe while another thread appends)."""
+    aead = AESGCM(key)
+    tag = label.encode()
+    total = 0
+    try:
+        with _open_checked(Path(path)) as handle:
+            for index, (_, nonce, body) in enumerate(_records(handle)):
+                try:
+                    total += len(aead.decrypt(nonce, body, _aad(tag, index, False)))
+                except InvalidTag:
+                    break
+    except (FileNotFoundError, SealedFileError):
+        return 0
+    return total
+
+
+class GrowingFile:
+    """An append-only sealed file without an end: the store for a resumable upload.
+
+    Opening it verifies every record and cuts off anything after the last good one (a
+    crash can leave a torn record; it was never acknowledged).
+    """
+
+    def __init__(self, path: str | Path, key: bytes, label: str) -> None:
+        self.path = Path(path)
+        self._aead = AESGCM(key)
+        self._label = label.encode()
+        self.records = 0
+        self.size = 0
+        with open(self.path, "ab+") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.seek(0)
+            if handle.read(len(MAGIC)) != MAGIC:
+                handle.truncate(0)
+                handle.write(MAGIC)
+                return
+            good_end = len(MAGIC)
+            for end, nonce, body in _records(handle):
+                try:
+                    plain = self._aead.decrypt(nonce, body, _aad(self._label, self.records, False))
+                except InvalidTag:
+                    break
+                self.records += 1
+                self.size += len(plain)
+                good_end = end
+            handle.truncate(good_end)
+
+    def append(self, data: bytes) -> None:
+        with open(self.path, "ab") as handle:
+            for piece in _pieces(data):
+                handle.write(_encrypt(self._aead, self._label, self.records, False, piece))
+                self.records += 1
+                self.size += len(piece)
+
+    def read_all(self) -> Iterator[bytes]:
+        """Decrypt the records in order (they verified when the file was opened)."""
+        with _open_checked(self.path) as handle:
+            for index, (_, nonce, body) in enumerate(_records(handle)):
+                if index >= self.records:
+                    return
+                try:
+                    yield self._aead.decrypt(nonce, body, _aad(self._label, index, False))
+                except InvalidTag:
+                    raise SealedFileError(f"{self.path.name}: record {index} changed on disk") from None
+
+    def finish(self, target: Path) -> None:
+        """Close the file with its last record and move it to ``target``: it is then a
+        sealed file like those :func:`seal` writes, readable with :func:`unseal`."""
+        with open(self.path, "ab") as handle:
+            handle.write(_encrypt(self._aead, self._label, self.records, True, b""))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(self.path, target)
+        fsync_dir(target.parent)
+        fsync_dir(self.path.parent)
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)

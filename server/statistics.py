@@ -1,0 +1,161 @@
+"""StatisticsService.Aggregate: a disclosure-controlled table under an authorisation.
+
+The call is authenticated (client certificate), the request checked against the registry
+(INVALID_ARGUMENT with the reason), the authorisation checked against the policy
+(PERMISSION_DENIED with the reason; an expired one is refused), and only then is the
+table computed over the latest completed linkage run and protected
+(:func:`linkage.aggregate.service.answer_request`, with the broker's release ledger). Every
+request, granted or refused, is a ``request`` entry in the audit log; a granted answer
+carries the receipt (leaf index and signed tree head) of its entry.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Callable
+
+import grpc
+
+from linkage.aggregate.answer import AggregateAnswer
+from linkage.aggregate.compute import linked_data_from_clusters
+from linkage.aggregate.request import AggregateRequest, RequestError, validate_request
+from linkage.aggregate.service import answer_request, sources_read
+from linkage.auditlog import request_entry
+from linkage.disclosure import ReleaseLedger
+from proto.linkage.v1 import audit_pb2, statistics_pb2, statistics_pb2_grpc
+from server.audit_service import tree_head_message
+from server.events import Recorder
+from server.guard import Guard, Refused, rpc
+from server.policy import authorise_statistics
+from server.storage import StorageError, Store
+from server.tls import Identity
+
+SERVICE = "statistics"
+LEDGER_FILE = "release_ledger.sqlite"
+
+
+def request_fields(message: statistics_pb2.AggregateRequest) -> dict:
+    """The request message as the fields of a request file (validated by the library)."""
+    periods = list(message.periods)
+    return {
+        "authorisation": message.authorisation,
+        "population": message.population,
+        "period": periods[0] if len(periods) == 1 else periods,
+        "measures": list(message.measures),
+        "dimensions": list(message.dimensions),
+        "reference_date": message.reference_date,
+    }
+
+
+def request_message(request: AggregateRequest) -> statistics_pb2.AggregateRequest:
+    return statistics_pb2.AggregateRequest(
+        authorisation=request.authorisation, population=request.population,
+        periods=list(request.periods), measures=list(request.measures),
+        dimensions=[d.key for d in request.dimensions],
+        reference_date=request.reference_date.isoformat(),
+    )
+
+
+def response_cells(answer: AggregateAnswer) -> list[statistics_pb2.Cell]:
+    cells = []
+    for table in answer.tables:
+        names = [d.name for d in table.dimensions]
+        for cell in table.cells:
+            message = statistics_pb2.Cell(
+                coordinates=[statistics_pb2.CellCoordinate(dimension=n, category=c)
+                             for n, c in zip(names, cell.key)],
+                measure=table.measure, status=cell.status, reason=cell.reason,
+            )
+            if not cell.suppressed:
+                if table.kind == "rate":
+                    message.denominator = cell.count
+                    message.numerator = cell.numerator
+                    if cell.rate is not None:
+                        message.value = cell.rate
+                else:
+                    message.value = float(cell.count)
+            cells.append(message)
+    return cells
+
+
+def table_hash(answer: AggregateAnswer) -> str:
+    return hashlib.sha256(answer.to_json().encode()).hexdigest()
+
+
+class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
+    def __init__(self, guard: Guard, store: Store, recorder: Recorder, data_dir: str | Path,
+                 today: Callable[[], _dt.date] = _dt.date.today) -> None:
+        self.guard = guard
+        self.store = store
+        self.recorder = recorder
+        self.ledger = ReleaseLedger(Path(data_dir) / LEDGER_FILE)
+        self.today = today
+        # One table at a time: the release ledger must see releases in order, and the
+        # computation uses both cores.
+        self._lock = threading.Lock()
+
+    def _refuse(self, identity: Identity, fields: dict, code: grpc.StatusCode, reason: str) -> Refused:
+        self.recorder.note(**_entry(identity, fields, "refused", reason))
+        return Refused(code, reason)
+
+    @rpc
+    def Aggregate(self, message, context):
+        identity = self.guard.identify(context, SERVICE)
+        fields = request_fields(message)
+        if message.accept_coarser:
+            raise self._refuse(identity, fields, grpc.StatusCode.INVALID_ARGUMENT,
+                               "accept_coarser is not supported by this broker version; ask for a "
+                               "coarser table yourself (fewer dimensions, broader age bands)")
+        try:
+            request = validate_request(fields)
+        except RequestError as exc:
+            raise self._refuse(identity, fields, grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
+        decision = authorise_statistics(
+            self.guard.policy, identity.organisation, request.authorisation, sources_read(request),
+            request.measures, [d.key for d in request.dimensions], request.periods, self.today(),
+        )
+        if not decision.allowed:
+            raise self._refuse(identity, request.to_dict(), grpc.StatusCode.PERMISSION_DENIED, decision.reason)
+        k = decision.authorisation.min_cell_size
+        with self._lock:
+            latest = self.store.runs(limit=1, state="completed")
+            if not latest:
+                raise self._refuse(identity, request.to_dict(), grpc.StatusCode.FAILED_PRECONDITION,
+                                   "no completed linkage run yet: upload the extracts and start a run")
+            run_id = latest[0].run_id
+            try:
+                clusters, payloads = self.store.load_run_inputs(run_id)
+            except StorageError as exc:
+                raise Refused(grpc.StatusCode.FAILED_PRECONDITION, str(exc)) from None
+            data = linked_data_from_clusters(clusters, payloads, snapshot=run_id)
+            answer = answer_request(request, data, k=k, ledger=self.ledger)
+            suppressed = Counter(c.status for t in answer.tables for c in t.cells if c.suppressed)
+            index = self.recorder.note(**_entry(
+                identity, request.to_dict(), "granted", decision.reason, table_hash=table_hash(answer),
+                suppressed=dict(suppressed), run_id=run_id, min_cell_size=k,
+            ))
+            head = self.recorder.tree_head()
+        meta = answer.metadata
+        return statistics_pb2.AggregateResponse(
+            cells=response_cells(answer),
+            definitions_version=", ".join(f"{name} {v['version']} ({v['fingerprint'][:12]})"
+                                          for name, v in meta["origin_definitions"].items()),
+            registry_version=meta["registry_version"], rules_version=meta["rules_version"],
+            authorisation=request.authorisation, min_cell_size=k, run_id=run_id,
+            audit_receipt=audit_pb2.AuditReceipt(leaf_index=index, head=tree_head_message(head)),
+        )
+
+
+def _entry(identity: Identity, fields: dict, decision: str, reason: str, **extra) -> dict:
+    entry = request_entry(identity.organisation, str(fields.get("authorisation") or "-"),
+                          _plain(fields), decision, reason, **extra)
+    return {"kind": entry.pop("type"), **entry}
+
+
+def _plain(fields: dict) -> dict:
+    """The request as recorded: JSON-safe (dates as text)."""
+    return {key: value.isoformat() if isinstance(value, _dt.date) else value for key, value in fields.items()}

@@ -1,0 +1,253 @@
+"""UploadService: encoded extracts in, signed receipts out.
+
+An upload is received into a sealed, resumable partial file; when the last byte arrives
+the broker checks the content hash and validates the extract, records the decision in the
+audit log, signs a receipt, and only then makes the extract visible (see
+:mod:`server.storage`). A failed check leaves nothing stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from typing import Callable, Iterator
+
+import grpc
+
+from linkage.sources import SOURCES
+from proto.linkage.v1 import broker_pb2, broker_pb2_grpc
+from server import logs
+from server.config import BrokerConfig
+from server.events import Recorder
+from server.guard import Guard, Refused, rpc
+from server.linkage_config import LinkageConfiguration
+from server.policy import authorise_upload
+from server.receipts import sign_receipt
+from server.storage import ExtractRecord, Store, utc_now
+from server.tls import Identity
+from server.validation import PRECONDITION, Expectation, ExtractRejected, validate_extract
+
+SERVICE = "upload"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+MAX_OPEN_UPLOADS_PER_ORGANISATION = 4
+
+
+def receipt_message(record: ExtractRecord, duplicate: bool) -> broker_pb2.UploadReceipt:
+    return broker_pb2.UploadReceipt(
+        statement=record.receipt_statement,
+        signature=record.receipt_signature,
+        extract_id=record.extract_id,
+        source=record.source,
+        record_count=record.record_count,
+        duplicate=duplicate,
+    )
+
+
+class UploadService(broker_pb2_grpc.UploadServiceServicer):
+    def __init__(self, guard: Guard, store: Store, recorder: Recorder, config: BrokerConfig,
+                 receipt_key, linkage: LinkageConfiguration, on_stored: Callable[[], None]) -> None:
+        self.guard = guard
+        self.store = store
+        self.recorder = recorder
+        self.config = config
+        self.receipt_key = receipt_key
+        self.linkage = linkage
+        self.on_stored = on_stored
+        self._busy: set[tuple[str, str]] = set()
+        self._busy_lock = threading.Lock()
+
+    # -- checks shared by BeginUpload and Upload --------------------------------------------
+
+    def _admit(self, context: grpc.ServicerContext, manifest: broker_pb2.ExtractManifest) -> Identity:
+        identity = self.guard.identify(context, SERVICE)
+        if manifest.source not in SOURCES:
+            self.recorder.refusal(SERVICE, identity.organisation, "unknown source in the manifest")
+            raise Refused(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"unknown source {manifest.source[:40]!r}; known sources: {', '.join(sorted(SOURCES))}",
+            )
+        self.guard.require(
+            authorise_upload(self.guard.policy, identity.organisation, manifest.source),
+            SERVICE, identity, source=manifest.source,
+        )
+        if not _SHA256.fullmatch(manifest.content_sha256):
+            raise Refused(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "content_sha256 must be the file's SHA-256 as 64 lower-case hexadecimal characters",
+            )
+        if manifest.size_bytes == 0:
+            raise Refused(grpc.StatusCode.INVALID_ARGUMENT, "the extract is empty (size_bytes is 0)")
+        if manifest.size_bytes > self.config.max_extract_bytes:
+            reason = (
+                f"the extract has {manifest.size_bytes} bytes; this broker accepts at most "
+                f"{self.config.max_extract_bytes} (max_extract_bytes): split the population or ask "
+                "the operator to raise the limit"
+            )
+            self.recorder.refusal(SERVICE, identity.organisation, reason, source=manifest.source)
+            raise Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, reason)
+        return identity
+
+    def _stored(self, manifest: broker_pb2.ExtractManifest) -> ExtractRecord | None:
+        record = self.store.extract(manifest.content_sha256)
+        if record is None or record.state == "deleted":
+            return None
+        if record.source != manifest.source:
+            raise Refused(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"this content is stored as an extract of source {record.source!r}, not {manifest.source!r}",
+            )
+        return record
+
+    # -- RPCs ------------------------------------------------------------------------------
+
+    @rpc
+    def BeginUpload(self, request, context):
+        identity = self._admit(context, request.manifest)
+        response = broker_pb2.BeginUploadResponse(max_chunk_bytes=self.config.max_chunk_bytes)
+        record = self._stored(request.manifest)
+        if record is not None:
+            response.receipt.CopyFrom(receipt_message(record, duplicate=True))
+            response.offset = record.size_bytes
+            return response
+        response.offset = self.store.partial_bytes(identity.organisation, request.manifest.content_sha256)
+        return response
+
+    @rpc
+    def Upload(self, request_iterator, context):
+        first = next(request_iterator, None)
+        if first is None or first.WhichOneof("kind") != "start":
+            self.guard.identify(context, SERVICE)
+            raise Refused(grpc.StatusCode.INVALID_ARGUMENT, "the first message of an upload must be 'start'")
+        manifest = first.start.manifest
+        identity = self._admit(context, manifest)
+        record = self._stored(manifest)
+        if record is not None:
+            logs.event("upload.duplicate", organisation=identity.organisation, source=manifest.source,
+                       extract_id=manifest.content_sha256)
+            return receipt_message(record, duplicate=True)
+        key = (identity.organisation, manifest.content_sha256)
+        with self._busy_lock:
+            if key in self._busy:
+                raise Refused(grpc.StatusCode.ABORTED, "another upload of this extract is in progress; wait for it")
+            self._busy.add(key)
+        try:
+            return self._receive(identity, manifest, first.start.offset, request_iterator, context)
+        finally:
+            with self._busy_lock:
+                self._busy.discard(key)
+
+    @rpc
+    def GetReceipt(self, request, context):
+        identity = self.guard.identify(context, SERVICE)
+        record = self.store.extract(request.extract_id)
+        if record is None or record.organisation != identity.organisation:
+            raise Refused(grpc.StatusCode.NOT_FOUND, "no extract with this id was uploaded by your organisation")
+        return receipt_message(record, duplicate=True)
+
+    # -- receiving and accepting -----------------------------------------------------------
+
+    def _receive(self, identity: Identity, manifest, offset: int,
+                 chunks: Iterator[broker_pb2.UploadChunk], context) -> broker_pb2.UploadReceipt:
+        organisation, extract_id, size = identity.organisation, manifest.content_sha256, manifest.size_bytes
+        path = self.store.partial_path(organisation, extract_id)
+        if not path.exists():
+            open_uploads = sum(1 for _ in path.parent.glob(f"{organisation}-*.part"))
+            if open_uploads >= MAX_OPEN_UPLOADS_PER_ORGANISATION:
+                raise Refused(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"{organisation!r} has {open_uploads} unfinished uploads; finish or abandon them "
+                    "(they expire after the retention period) before starting another",
+                )
+        partial = self.store.partial(organisation, extract_id)
+        if offset == 0 and partial.size:
+            partial.discard()
+            partial = self.store.partial(organisation, extract_id)
+        if offset != partial.size:
+            raise Refused(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"the broker holds {partial.size} bytes of this upload, not {offset}: resume from "
+                f"{partial.size} (BeginUpload tells the offset) or start again from 0",
+            )
+        received = partial.size
+        started = time.monotonic()
+        # The content is kept in memory as it arrives (validation needs all of it anyway),
+        # so that completing the upload neither decrypts the partial file nor hashes twice.
+        pieces = list(partial.read_all()) if received else []
+        digest = hashlib.sha256()
+        for piece in pieces:
+            digest.update(piece)
+        for message in chunks:
+            if message.WhichOneof("kind") != "data":
+                raise Refused(grpc.StatusCode.INVALID_ARGUMENT, "only the first message may be 'start'")
+            data = message.data
+            if len(data) > self.config.max_chunk_bytes:
+                raise Refused(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"a chunk of {len(data)} bytes exceeds max_chunk_bytes {self.config.max_chunk_bytes}",
+                )
+            if received + len(data) > size:
+                partial.discard()
+                self._reject(identity, manifest, 0, "more bytes arrived than the manifest announced")
+            partial.append(data)
+            digest.update(data)
+            pieces.append(data)
+            received += len(data)
+        if received < size:
+            logs.event("upload.incomplete", organisation=organisation, source=manifest.source,
+                       extract_id=extract_id, received=received, expected=size)
+            raise Refused(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"the upload ended after {received} of {size} bytes (truncated). The broker keeps "
+                "them: run the same 'linkage upload' again to resume",
+            )
+        streamed = time.monotonic()
+        receipt = self._accept(identity, manifest, partial, b"".join(pieces), digest.hexdigest())
+        logs.event("upload.stored", organisation=organisation, source=manifest.source, extract_id=extract_id,
+                   records=receipt.record_count, bytes=size, receive_seconds=round(streamed - started, 3),
+                   accept_seconds=round(time.monotonic() - streamed, 3))
+        return receipt
+
+    def _reject(self, identity: Identity, manifest, record_count: int, reason: str,
+                code: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT) -> None:
+        self.recorder.upload(identity.organisation, manifest.source, manifest.content_sha256,
+                             record_count, False, reason)
+        raise Refused(code, f"extract rejected, nothing stored: {reason}")
+
+    def _accept(self, identity: Identity, manifest, partial, content: bytes, sha256: str) -> broker_pb2.UploadReceipt:
+        if sha256 != manifest.content_sha256:
+            partial.discard()
+            self._reject(identity, manifest, 0,
+                         "the content does not match its SHA-256: it was corrupted in transit or the "
+                         "file changed during the upload; upload it again")
+        expected = Expectation(manifest.source, self.config.clk_bits)
+        try:
+            header, _ = validate_extract(content, expected)
+            self.linkage.claim(header.fingerprint)
+        except ExtractRejected as exc:
+            partial.discard()
+            code = grpc.StatusCode.FAILED_PRECONDITION if exc.kind == PRECONDITION else grpc.StatusCode.INVALID_ARGUMENT
+            self._reject(identity, manifest, 0, str(exc), code)
+        received_at = utc_now()
+        leaf = self.recorder.upload(
+            identity.organisation, manifest.source, manifest.content_sha256, header.record_count,
+            True, "validated and stored", fingerprint=header.fingerprint, clk_bits=header.clk_bits,
+        )
+        facts = {
+            "extract_id": manifest.content_sha256, "source": manifest.source,
+            "organisation": identity.organisation, "record_count": header.record_count,
+            "size_bytes": len(content), "linkage_fingerprint": header.fingerprint,
+            "received_at": received_at, "audit_leaf_index": leaf,
+        }
+        statement, signature = sign_receipt(self.receipt_key, facts)
+        record = ExtractRecord(
+            extract_id=manifest.content_sha256, source=manifest.source,
+            organisation=identity.organisation, record_count=header.record_count,
+            size_bytes=len(content), clk_bits=header.clk_bits, fingerprint=header.fingerprint,
+            created=header.created, received_at=received_at, state="current",
+            receipt_statement=statement, receipt_signature=signature,
+        )
+        self.store.store_extract(partial, record)
+        self.on_stored()
+        return receipt_message(record, duplicate=False)

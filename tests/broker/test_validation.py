@@ -1,0 +1,103 @@
+"""Validation of an uploaded extract, before anything is stored."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from server.validation import INVALID, PRECONDITION, Expectation, ExtractRejected, validate_extract
+from tests.broker.helpers import make_extract
+
+EXPECT = Expectation("vdab", 1024)
+
+
+def _bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+@pytest.fixture
+def table(tmp_path):
+    return pq.read_table(make_extract(tmp_path / "v.parquet", "vdab", 50))
+
+
+def test_a_valid_extract_passes(table):
+    header, parsed = validate_extract(_bytes(table), EXPECT)
+    assert header.source == "vdab" and parsed.num_rows == 50
+
+
+def _replace(table: pa.Table, name: str, values) -> pa.Table:
+    index = table.column_names.index(name)
+    return table.set_column(index, name, values)
+
+
+def _expect(content: bytes, kind: str, fragment: str) -> None:
+    with pytest.raises(ExtractRejected) as caught:
+        validate_extract(content, EXPECT)
+    assert caught.value.kind == kind
+    assert fragment in str(caught.value)
+
+
+def test_not_parquet():
+    _expect(b"PAR1 but not really", INVALID, "not a readable Parquet extract")
+
+
+def test_wrong_source_in_header(table):
+    with pytest.raises(ExtractRejected, match="names source 'vdab', but it was uploaded as 'ksz'"):
+        validate_extract(_bytes(table), Expectation("ksz", 1024))
+
+
+def test_wrong_clk_length(tmp_path):
+    content = make_extract(tmp_path / "s.parquet", "vdab", 10, clk_bits=512).read_bytes()
+    _expect(content, INVALID, "512 bits; this broker links 1024-bit CLKs")
+
+
+def test_duplicate_record_ids(table):
+    ids = table.column("record_id").to_pylist()
+    ids[7] = ids[3]
+    _expect(_bytes(_replace(table, "record_id", pa.array(ids))), INVALID, "1 duplicate")
+
+
+def test_category_outside_its_declaration_names_the_row_not_the_value(table):
+    values = table.column("exit_reason").to_pylist()
+    values[4] = "secret-value"
+    with pytest.raises(ExtractRejected) as caught:
+        validate_extract(_bytes(_replace(table, "exit_reason", pa.array(values))), EXPECT)
+    assert "exit_reason" in str(caught.value) and "row 5" in str(caught.value)
+    assert "secret-value" not in str(caught.value)
+
+
+def test_missing_payload_values_are_accepted(table):
+    reasons = [None] * table.num_rows
+    levels = table.column("education_level").to_pylist()
+    levels[0] = None
+    table = _replace(_replace(table, "exit_reason", pa.array(reasons, pa.string())), "education_level", pa.array(levels))
+    header, _ = validate_extract(_bytes(table), EXPECT)
+    assert header.record_count == 50
+
+
+def test_undeclared_column(table):
+    _expect(_bytes(table.append_column("surname", pa.array(["x"] * table.num_rows))), INVALID, "undeclared: surname")
+
+
+def test_record_count_mismatch(table):
+    _expect(_bytes(table.slice(0, 40)), INVALID, "header says 50 records, the file holds 40")
+
+
+def test_missing_clk_values(table):
+    clks = table.column("clk").to_pylist()
+    clks[0] = None
+    _expect(_bytes(_replace(table, "clk", pa.array(clks, pa.binary(128)))), INVALID, "'clk' is empty in 1")
+
+
+def test_wrongly_typed_payload(table):
+    level = pa.array([1] * table.num_rows, pa.int32())
+    _expect(_bytes(_replace(table, "education_level", level)), INVALID, "'education_level' has type int32")
+
+
+def test_payload_version_mismatch(tmp_path, table):
+    metadata = dict(table.schema.metadata)
+    metadata[b"linkage.payload_version"] = b'"0"'
+    _expect(_bytes(table.replace_schema_metadata(metadata)), PRECONDITION, "payload version")
