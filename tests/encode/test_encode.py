@@ -160,3 +160,20 @@ def test_a_bad_row_is_left_out_only_when_allowed(tmp_path):
     assert extract.record_ids == ["1", "3"]
     assert summary.rejected_rows == 1 and summary.problems[0].line == 3
     assert extract.header.summary["rejected_by_column"] == {"birth_date": {"no such day in that month": 1}}
+
+
+def test_integer_zero_and_false_stay_distinct_payload_values(tmp_path):
+    """Regression: interning payload values by equality turned False into 0 (0 == False)."""
+    education = ["school_year", "level", "track", "delay_years", "early_leaver"]
+    rows = [
+        person(i, school_year="2022", level="secondary", track="TSO",
+               delay_years=str(i % 2), early_leaver=["0", "1", ""][i % 3])
+        for i in range(6)
+    ]
+    extract, _ = encode(write_csv(tmp_path / "edu.csv", rows, IDENTIFIER_COLUMNS + education),
+                        source="education", id_column="record_id")
+    write_extract(tmp_path / "edu.parquet", extract)
+    back = read_extract(tmp_path / "edu.parquet").payload
+    assert back["delay_years"] == [0, 1, 0, 1, 0, 1]
+    assert back["early_leaver"] == [False, True, None, False, True, None]
+    assert all(type(value) is bool for value in back["early_leaver"] if value is not None)
