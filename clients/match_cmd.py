@@ -1,5 +1,123 @@
-"""Placeholder until its owner fills it in."""
+"""``linkage match``: link encoded files offline with the broker's engine; write GROUPS.csv."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from linkage.extract import load_encoded
+from linkage.matching import MatchingError, encoded_set, link
+from linkage.matching.groups_csv import write_groups
 
 
 def register(subparsers) -> None:
-    """Adds no subcommand yet."""
+    parser = subparsers.add_parser(
+        "match",
+        help="link encoded files (extracts or clkhash JSON) and write GROUPS.csv",
+        description=(
+            "Link encoded files with the broker's matching engine: exact tokens first, then "
+            "CLK similarity, at most one record per source per group. Writes "
+            "group_id,source,record_id for every record of a linked group."
+        ),
+    )
+    parser.add_argument("encoded", nargs="+", metavar="ENCODED",
+                        help="encoded extract (Parquet) or clkhash JSON file, one per source")
+    parser.add_argument("-o", "--output", required=True, metavar="GROUPS.csv", help="groups file to write")
+    parser.add_argument("--threshold", type=_threshold, metavar="T",
+                        help="Dice threshold in (0, 1]; default: chosen from the score distribution")
+    parser.add_argument("--blocking", choices=("auto", "none", "lsh"), default="auto",
+                        help="auto: compare all pairs when affordable, else Hamming LSH (default)")
+    parser.add_argument("--no-token-veto", action="store_true",
+                        help="trust exact-token links even when the CLKs contradict them")
+    parser.add_argument("--singletons", action="store_true",
+                        help="also write unlinked records, each in a group of its own")
+    parser.add_argument("--quality-json", metavar="FILE",
+                        help="write the run's quality figures (aggregates only) as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.set_defaults(func=run)
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is outside (0, 1]; give a Dice score such as 0.8")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    with _progress(args.quiet) as report:
+        sets = []
+        for number, path in enumerate(args.encoded):
+            report(f"reading {Path(path).name}", number / len(args.encoded))
+            sets.append(encoded_set(_load(path)))
+        result = link(sets, args.threshold, report, blocking=args.blocking,
+                      token_veto=not args.no_token_veto)
+        report("writing groups", 1.0)
+        rows = write_groups(args.output, [s.source for s in sets], [s.record_ids for s in sets],
+                            result.group_ids, singletons=args.singletons)
+    if args.quality_json:
+        _write_json(args.quality_json, result.quality)
+    _print_summary(result, rows, args.output)
+    return 0
+
+
+def _load(path: str):
+    try:
+        return load_encoded(path)
+    except OSError as exc:
+        raise MatchingError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _write_json(path: str, document: dict) -> None:
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_text(json.dumps(document, indent=2) + "\n")
+        os.replace(partial, target)
+    except OSError as exc:
+        raise MatchingError(f"cannot write {target}: {exc.strerror}") from None
+
+
+def _print_summary(result, rows: int, output: str) -> None:
+    q = result.quality
+    print(f"threshold {result.threshold:.3f} ({result.threshold_origin}: {q['threshold']['reason']})")
+    for s in q["sets"]:
+        print(f"  {s['source']}: {s['records']:,} records, {s['with_token']:,} with exact token, "
+              f"{s['linked']:,} linked")
+    for p in q["pairs"]:
+        a, b = p["sources"]
+        c = p["comparison"]
+        print(f"  {a}-{b}: {p['linked']:,} linked ({p['exact']:,} exact token, "
+              f"{p['similarity']:,} similarity; {c['scored']:,} comparisons, {c['method']})")
+    if q["token_vetoed_records"]:
+        print(f"  {q['token_vetoed_records']:,} records kept out of their exact-token group "
+              "(their CLKs contradict the shared national number)")
+    linked_groups = sum(n for size, n in q["groups"]["by_size"].items() if size != "1")
+    print(f"{linked_groups:,} linked groups, {rows:,} rows written to {output}")
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator:
+    """A progress callback: a rich progress bar on stderr when it is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda stage, fraction: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("starting", total=1.0)
+
+        def report(stage: str, fraction: float) -> None:
+            bar.update(task, description=stage, completed=fraction)
+
+        yield report

@@ -1,0 +1,157 @@
+"""`make demo`: the whole job end to end on loopback, with the real commands.
+
+1. synthesise a population and the four providers' extracts (with ground truth);
+2. each provider encodes its extract with the shared linkage secret;
+3. offline: `linkage match` on the encoded files and its quality against the truth;
+4. `linkage pki init`, start the broker (mutual TLS on 127.0.0.1);
+5. four providers upload; the statistics service starts a linkage run;
+6. the statistics service asks for two tables (printed, written as CSV and plotted) and
+   one request the policy does not allow (refused);
+7. an auditor fetches the audit log, verifies it offline and lists it;
+8. the broker stops.
+
+Every step is a `linkage` command a person would type; this script only strings them
+together. The size is set with DEMO_PERSONS (default 20000).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from linkage.matching.quality import evaluate
+from server.process import BrokerProcess
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "demo-out"
+SOURCES = ("ksz", "vdab", "integration", "education")
+PERSONS = int(os.environ.get("DEMO_PERSONS", "20000"))
+console = Console(stderr=True)
+
+
+def linkage(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run one `linkage` command as a user would, echoing it."""
+    console.print(f"[bold cyan]$ linkage {' '.join(args)}[/]")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "clients.cli", *args], cwd=REPO)
+    console.print(f"[dim]  ({time.monotonic() - started:.1f} s, exit {done.returncode})[/]")
+    if check and done.returncode != 0:
+        raise SystemExit(f"demo: 'linkage {args[0]}' failed with exit {done.returncode}")
+    return done
+
+
+def step(title: str) -> None:
+    console.rule(f"[bold]{title}")
+
+
+def offline_quality(groups_csv: Path, synth: Path) -> None:
+    truth = {}
+    with open(synth / "truth.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            truth[(row["source"], row["record_id"])] = row["person_id"]
+    with open(groups_csv, newline="") as handle:
+        groups = [(int(r["group_id"]), r["source"], r["record_id"]) for r in csv.DictReader(handle)]
+    console.print("linkage quality against the generator's truth (per source pair):")
+    for pair in evaluate(groups, truth, sources=SOURCES):
+        s, t = pair.sources
+        console.print(f"  {s:>11}-{t:<11} precision {pair.precision:.4f}  recall {pair.recall:.4f}  "
+                      f"F1 {pair.f1:.4f}  ({pair.true_pairs:,} persons in both)")
+
+
+def main() -> int:
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    OUT.mkdir()
+    synth, extracts, pki, requests = OUT / "synth", OUT / "extracts", OUT / "pki", OUT / "requests"
+    extracts.mkdir()
+
+    step(f"1. Synthetic population of {PERSONS:,} persons and four source extracts")
+    linkage("synth", "--persons", str(PERSONS), "--seed", "2026", str(synth))
+
+    step("2. Each provider encodes its extract (the secret is shared by providers only)")
+    secret = OUT / "provider-secret"
+    secret.write_text(secrets.token_hex(32))
+    secret.chmod(0o600)
+    for source in SOURCES:
+        linkage("encode", "--schema", "belgian-v1", "--secret-file", str(secret), "--source", source,
+                "--id-column", "record_id", "--exact-column", "insz",
+                str(synth / f"{source}.csv"), "-o", str(extracts / f"{source}.parquet"))
+
+    step("3. Offline matching (what a provider does to tune a schema on known truth)")
+    groups = OUT / "groups.csv"
+    linkage("match", *(str(extracts / f"{s}.parquet") for s in SOURCES), "-o", str(groups))
+    offline_quality(groups, synth)
+
+    step("4. Development PKI and the broker on 127.0.0.1 (mutual TLS)")
+    linkage("pki", "init", str(pki))
+    broker = BrokerProcess(pki, pki / "policy.toml", OUT / "broker-data")
+    address = broker.address
+    console.print(f"broker listening on {address}")
+    try:
+        step("5. Providers upload; the statistics service starts a linkage run")
+        for source in SOURCES:
+            linkage("upload", "--broker", address, "--tls-dir", str(pki), "--org", source,
+                    "--quiet", str(extracts / f"{source}.parquet"))
+        linkage("run", "--broker", address, "--tls-dir", str(pki), "--org", "statistics")
+
+        step("6. Aggregate tables for the statistics service")
+        requests.mkdir()
+        for name, body in REQUESTS.items():
+            path = requests / f"{name}.toml"
+            path.write_text(body)
+            outcome = linkage("aggregate", "--broker", address, "--tls-dir", str(pki), "--org", "statistics",
+                              "--request", str(path), "--format", "table", "-o", str(OUT / f"{name}.csv"),
+                              "--plot", str(OUT / f"{name}.png"), check=name != "refused_request")
+            if name == "refused_request" and outcome.returncode == 0:
+                raise SystemExit("demo: a request outside the authorisation was answered")
+
+        step("7. The auditor fetches the audit log, verifies it offline and lists it")
+        log = OUT / "audit-log"
+        linkage("audit", "fetch", "--broker", address, "--tls-dir", str(pki), "--org", "auditor",
+                "--log", str(log))
+        linkage("audit", "verify", "--log", str(log), "--public-key", str(pki / "log.pub"))
+        linkage("audit", "show", "--log", str(log))
+    finally:
+        step("8. Stopping the broker")
+        broker.terminate()
+    console.print(f"[bold green]Demo finished.[/] Tables and charts are in {OUT}/")
+    return 0
+
+
+REQUESTS = {
+    "employment_by_origin_and_sex": """\
+authorisation = "IVC-24-001"
+population = "ksz"
+period = 2023
+measures = ["persons", "employment_rate"]
+dimensions = ["origin_group:sem", "sex"]
+reference_date = "2023-12-31"
+""",
+    "outflow_to_work_by_origin": """\
+authorisation = "IVC-24-001"
+population = "vdab"
+period = 2022
+measures = ["persons", "outflow_to_work_12m"]
+dimensions = ["origin_group:sem"]
+reference_date = "2023-12-31"
+""",
+    "refused_request": """\
+authorisation = "IVC-24-001"
+population = "vdab"
+period = 2022
+measures = ["persons"]
+dimensions = ["origin_group:sem", "municipality"]
+reference_date = "2023-12-31"
+""",
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

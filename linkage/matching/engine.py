@@ -1,0 +1,304 @@
+"""``link``: exact tokens first, then CLK similarity, then greedy clustering.
+
+1. Check the inputs (same CLK length, same linkage fingerprint, distinct sources, tokens of
+   32 bytes, unique record ids).
+2. Estimate how similar unrelated records are from a random sample of cross-set pairs; its
+   99th percentile is the *unrelated bound* used to veto contradicted links.
+3. Link on exact tokens (:mod:`.tokens`).
+4. For every pair of sets, compare the records that may still link (those whose group lacks
+   the other set) and keep candidate pairs above a floor (:mod:`.candidates`).
+5. Choose the threshold from the best-score distribution unless one is given (:mod:`.threshold`).
+6. Merge groups greedily, best pair first, one record per set per group (:mod:`.solver`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Callable, Sequence
+
+import numpy as np
+
+from linkage.matching import candidates as candidate_search
+from linkage.matching.errors import MatchingError
+from linkage.matching.model import EncodedSet, LinkResult
+from linkage.matching.records import Records
+from linkage.matching.solver import solve
+from linkage.matching.threshold import BIN_WIDTH, choose_threshold, histogram
+from linkage.matching.tokens import link_tokens
+
+Progress = Callable[[str, float], None]
+
+RANDOM_PAIRS = 20_000
+"""Random cross-set pairs per set pair sampled to describe unrelated records."""
+UNRELATED_QUANTILE = 0.99
+FLOOR_RANGE = (0.5, 0.7)
+CANDIDATE_BUDGET_PER_RECORD = 10
+SCORE_EPSILON = 1e-7
+"""Scores are float32; a pair whose exact Dice equals the threshold must still pass."""
+SEED = 20240601
+
+
+def link(
+    sets: Sequence[EncodedSet],
+    threshold: float | None = None,
+    progress: Progress | None = None,
+    *,
+    blocking: str = "auto",
+    token_veto: bool = True,
+) -> LinkResult:
+    """Link records across ``sets``; see the module docstring for the steps.
+
+    ``blocking``: ``"auto"`` (exhaustive comparison when affordable, else Hamming LSH),
+    ``"none"`` or ``"lsh"``. ``token_veto=False`` trusts every exact-token link.
+    """
+    report = progress or (lambda stage, fraction: None)
+    clock, timings = time.perf_counter(), {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    _check(sets, threshold, blocking)
+    names = [s.source for s in sets]
+    records = Records.from_clks([np.asarray(s.clks) for s in sets])
+    set_of = np.repeat(np.arange(len(sets)), np.diff(records.offsets))
+    pairs = [(p, q) for p, q in combinations(range(len(sets)), 2)
+             if len(sets[p].record_ids) and len(sets[q].record_ids)]
+    rng = np.random.default_rng(SEED)
+
+    report("sampling unrelated pairs", 0.0)
+    random_scores = {pq: _random_scores(records, *pq, rng) for pq in pairs}
+    pooled = np.concatenate(list(random_scores.values())) if pairs else np.zeros(0)
+    unrelated = float(np.quantile(pooled, UNRELATED_QUANTILE)) if len(pooled) else 0.0
+    lap("preparation")
+
+    report("exact tokens", 0.0)
+    tokens = link_tokens([s.exact_tokens for s in sets], names, records,
+                         unrelated if token_veto else None)
+    report("exact tokens", 1.0)
+    lap("exact_tokens")
+
+    similar = _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, blocking,
+                          report)
+    lap("similarity")
+
+    if threshold is None:
+        choice = choose_threshold(similar.scores, similar.floor)
+        chosen, origin, rationale = choice.value, "automatic", choice.rationale
+    else:
+        chosen, origin = float(threshold), "given"
+        rationale = {"method": "given", "reason": "threshold given by the caller"}
+
+    report("clustering", 0.0)
+    ga, gb, sc = similar.ga, similar.gb, similar.scores
+    keep = sc >= chosen - SCORE_EPSILON
+    solution = solve(tokens.cluster, set_of, (ga[keep], gb[keep], sc[keep]), records,
+                     min(unrelated, chosen))
+    group_ids = _number_groups(solution.cluster)
+    report("clustering", 1.0)
+    lap("clustering")
+
+    quality = {
+        "threshold": {"value": chosen, "origin": origin, **rationale},
+        "unrelated_bound": {"value": round(unrelated, 4), "quantile": UNRELATED_QUANTILE,
+                            "sampled_pairs": int(len(pooled))},
+        "sets": _set_summary(names, sets, tokens.stats, group_ids, set_of),
+        "pairs": _pair_summary(names, pairs, similar.reports, group_ids, tokens.cluster, set_of),
+        "groups": _group_sizes(group_ids),
+        "token_groups": tokens.stats["token_groups"],
+        "token_vetoed_records": tokens.stats["vetoed_records"],
+        "solver": solution.stats,
+        "candidate_score_histogram": _score_histogram(sc, similar.floor),
+        "seconds": timings,
+    }
+    split = [group_ids[records.offsets[k]:records.offsets[k + 1]] for k in range(len(sets))]
+    return LinkResult(split, chosen, origin, quality)
+
+
+@dataclass
+class _Similar:
+    """Candidate pairs of all set pairs, in global record ids, and what the threshold needs."""
+
+    ga: np.ndarray
+    gb: np.ndarray
+    scores: np.ndarray
+    floor: float
+    """The highest candidate floor used (scores below it are not all known)."""
+    reports: dict
+
+
+def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, blocking,
+                report: Progress) -> _Similar:
+    """Compare, for each set pair, the records that may still link (see the module docstring)."""
+    has = np.zeros((len(names), records.total), dtype=bool)
+    for k in range(len(names)):
+        has[k, tokens.cluster[set_of == k]] = True
+    ceiling = candidate_search.FLOOR_CEILING if threshold is None else threshold
+    found, reports, floors = [], {}, []
+    for step, (p, q) in enumerate(pairs):
+        report(f"similarity {names[p]}-{names[q]}", step / len(pairs))
+        left = _open_records(records, tokens, has, p, q)
+        right = _open_records(records, tokens, has, q, p)
+        floor = _floor(random_scores[(p, q)], len(left), len(right), threshold)
+        cands = candidate_search.find(_rows(records.words[p], left), _rows(records.words[q], right),
+                                      records.clk_bits, floor, blocking, ceiling=ceiling)
+        floors.append(cands.floor)
+        found.append((records.offsets[p] + left[cands.ia], records.offsets[q] + right[cands.ib],
+                      cands.scores))
+        reports[(p, q)] = {
+            "method": cands.method, "left": int(len(left)), "right": int(len(right)),
+            "scored": int(cands.scored), "floor": cands.floor, "candidates": int(len(cands.ia)),
+        }
+    report("similarity", 1.0)
+    return _Similar(
+        np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64),
+        np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64),
+        np.concatenate([f[2] for f in found]) if found else np.zeros(0, np.float32),
+        max(floors, default=FLOOR_RANGE[0]),
+        reports,
+    )
+
+
+def _check(sets: Sequence[EncodedSet], threshold: float | None, blocking: str) -> None:
+    if threshold is not None and not (isinstance(threshold, numbers.Real)
+                                      and math.isfinite(threshold) and 0 < threshold <= 1):
+        raise MatchingError(f"threshold {threshold!r} is outside (0, 1]; give a Dice score such as 0.8")
+    if blocking not in ("auto", "none", "lsh"):
+        raise MatchingError(f"blocking {blocking!r} is not one of auto, none, lsh")
+    if len(sets) < 2:
+        raise MatchingError("linking needs at least two encoded sets")
+    names = [s.source for s in sets]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise MatchingError(
+            f"source {duplicated[0]!r} is given more than once; link each source once "
+            "(records of one source are never linked to each other)"
+        )
+    widths = {s.source: (np.asarray(s.clks).shape[1] * 8 if np.ndim(s.clks) == 2 else None) for s in sets}
+    for s in sets:
+        clks = np.asarray(s.clks)
+        if clks.ndim != 2 or clks.dtype != np.uint8:
+            raise MatchingError(f"{s.source}: CLKs must be an (records, bytes) uint8 array")
+        if not (len(s.record_ids) == len(s.exact_tokens) == clks.shape[0]):
+            raise MatchingError(f"{s.source}: record ids, CLKs and exact tokens differ in number")
+        if len(set(s.record_ids)) != len(s.record_ids):
+            row = _first_duplicate(s.record_ids)
+            raise MatchingError(f"{s.source}: row {row + 1}: record id repeats an earlier row; "
+                                "record ids must be unique within a source")
+    if len(set(widths.values())) > 1:
+        listing = ", ".join(f"{name} {bits} bits" for name, bits in widths.items())
+        raise MatchingError(f"CLKs differ in length ({listing}); encode all sources with the same schema")
+    prints = {s.source: s.fingerprint for s in sets if s.fingerprint}
+    if len(set(prints.values())) > 1 or (prints and len(prints) < len(sets)):
+        listing = ", ".join(f"{s.source} {s.fingerprint or '(none)'}" for s in sets)
+        raise MatchingError(
+            f"the inputs were encoded with different linkage configurations ({listing}); "
+            "encode every source with the same schema, secret and normalisation"
+        )
+
+
+def _first_duplicate(ids: Sequence[str]) -> int:
+    seen = set()
+    for row, rid in enumerate(ids):
+        if rid in seen:
+            return row
+        seen.add(rid)
+    return -1
+
+
+def _random_scores(records: Records, p: int, q: int, rng: np.random.Generator) -> np.ndarray:
+    n_p, n_q = len(records.words[p]), len(records.words[q])
+    count = min(RANDOM_PAIRS, n_p * n_q)
+    ia = rng.integers(0, n_p, count)
+    ib = rng.integers(0, n_q, count)
+    return records.scores(ia + records.offsets[p], ib + records.offsets[q])
+
+
+def _open_records(records: Records, tokens, has: np.ndarray, p: int, q: int) -> np.ndarray:
+    """Local ids of set ``p`` that may still link to set ``q``: not set aside as duplicates
+    and in a group without a record of ``q``."""
+    lo, hi = records.offsets[p], records.offsets[p + 1]
+    open_ = ~tokens.excluded[lo:hi] & ~has[q, tokens.cluster[lo:hi]]
+    return np.flatnonzero(open_).astype(np.int64)
+
+
+def _rows(words: np.ndarray, local: np.ndarray) -> np.ndarray:
+    return words if len(local) == len(words) else np.ascontiguousarray(words[local])
+
+
+def _floor(random_scores: np.ndarray, n_left: int, n_right: int, threshold: float | None) -> float:
+    """Lowest score kept as a candidate: the random-pair quantile above which about
+    ``CANDIDATE_BUDGET_PER_RECORD`` unrelated pairs per record are expected, within FLOOR_RANGE."""
+    comparisons = max(1, n_left * n_right)
+    budget = CANDIDATE_BUDGET_PER_RECORD * (n_left + n_right)
+    floor = FLOOR_RANGE[0]
+    if budget < comparisons and len(random_scores):
+        floor = float(np.quantile(random_scores, 1 - budget / comparisons))
+    floor = min(max(floor, FLOOR_RANGE[0]), FLOOR_RANGE[1])
+    if threshold is not None:
+        floor = min(floor, float(threshold))
+    return round(floor, 3)
+
+
+def _number_groups(cluster: np.ndarray) -> np.ndarray:
+    """Group ids 0, 1, ... in order of each group's first record."""
+    if len(cluster) == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, first, inverse = np.unique(cluster, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.reshape(-1)]
+
+
+def _set_summary(names, sets, token_stats, group_ids, set_of) -> list[dict]:
+    sizes = np.bincount(group_ids) if len(group_ids) else np.zeros(0, np.int64)
+    linked = sizes[group_ids] > 1
+    out = []
+    for k, name in enumerate(names):
+        token = token_stats["per_set"][name]
+        out.append({
+            "source": name,
+            "records": len(sets[k].record_ids),
+            "with_token": token["with_token"],
+            "duplicate_tokens_set_aside": token["duplicates_set_aside"],
+            "token_vetoed": token["vetoed"],
+            "linked": int(np.sum(linked[set_of == k])),
+        })
+    return out
+
+
+def _pair_summary(names, pairs, pair_reports, group_ids, token_cluster, set_of) -> list[dict]:
+    """Per set pair: groups holding both sets, split by how the two records were joined."""
+    groups = int(group_ids.max()) + 1 if len(group_ids) else 0
+    member = np.full((len(names), groups), -1, dtype=np.int64)
+    member[set_of, group_ids] = np.arange(len(group_ids))
+    out = []
+    for p, q in pairs:
+        both = (member[p] >= 0) & (member[q] >= 0)
+        same_token = token_cluster[member[p][both]] == token_cluster[member[q][both]]
+        out.append({
+            "sources": [names[p], names[q]],
+            "linked": int(both.sum()),
+            "exact": int(same_token.sum()),
+            "similarity": int((~same_token).sum()),
+            "comparison": pair_reports[(p, q)],
+        })
+    return out
+
+
+def _group_sizes(group_ids: np.ndarray) -> dict:
+    sizes = np.bincount(group_ids) if len(group_ids) else np.zeros(0, np.int64)
+    by_size = np.bincount(sizes)
+    return {"total": int(len(sizes)),
+            "by_size": {str(size): int(n) for size, n in enumerate(by_size) if size and n}}
+
+
+def _score_histogram(scores: np.ndarray, floor: float) -> dict:
+    start, counts = histogram(scores[scores >= floor], floor)
+    return {"start": round(start, 4), "bin_width": BIN_WIDTH, "counts": counts.tolist()}

@@ -1,0 +1,44 @@
+"""The engine's inputs and result (the interface in docs/CONTRACTS.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from linkage.extract import Extract
+
+
+@dataclass(frozen=True)
+class EncodedSet:
+    source: str
+    record_ids: Sequence[str]
+    clks: np.ndarray
+    """``(n, bytes)`` uint8."""
+    exact_tokens: Sequence[bytes | None]
+    fingerprint: str = ""
+    """Linkage-configuration fingerprint of the extract; sets link only when theirs are equal
+    (an empty fingerprint is not checked)."""
+
+
+@dataclass
+class LinkResult:
+    group_ids: list[np.ndarray]
+    """One int64 array per input set: the group of each record. Records in no link have a
+    group of their own. Groups are numbered 0, 1, ... in order of first appearance."""
+    threshold: float
+    threshold_origin: str
+    """``"automatic"`` or ``"given"``."""
+    quality: dict = field(default_factory=dict)
+    """JSON-safe aggregates only: counts per set and set pair, histograms, the rationale."""
+
+
+def encoded_set(extract: Extract) -> EncodedSet:
+    return EncodedSet(
+        source=extract.header.source,
+        record_ids=extract.record_ids,
+        clks=extract.clks,
+        exact_tokens=extract.exact_tokens,
+        fingerprint=extract.header.fingerprint,
+    )

@@ -1,0 +1,178 @@
+"""Exact-token linkage: a hash join on the 32-byte keyed INSZ tokens, before any similarity.
+
+Rules, in order:
+
+1. Records that share a token link, one record per set. When a set holds several records
+   with the same token (a duplicate registration), the one whose CLK agrees best with the
+   other sets' records carrying that token is linked; the others are set aside (they are
+   the same person as a group that already holds a record of their set, so they can link
+   nowhere else).
+2. A token link is vetoed when it is contradicted by the CLKs: a record whose CLK is no
+   more similar to any other record of its token group than an unrelated pair typically is
+   (below ``unrelated_bound``) leaves the group. That catches a national number recorded
+   against the wrong person. Vetoed records go on to similarity matching.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from linkage.matching.errors import MatchingError
+from linkage.matching.records import Records
+
+TOKEN_BYTES = 32
+
+
+@dataclass
+class TokenLinks:
+    cluster: np.ndarray
+    """Per global record, its cluster: the smallest global id of its token group, or itself."""
+    excluded: np.ndarray
+    """Per global record, True for within-set duplicates set aside by rule 1."""
+    stats: dict = field(default_factory=dict)
+
+
+def _token_table(token_lists: Sequence[Sequence[bytes | None]], names: Sequence[str], records: Records):
+    """Global ids of records with a token and the tokens as ``(T, 4)`` uint64."""
+    gids, blobs = [], []
+    for k, tokens in enumerate(token_lists):
+        lengths = np.fromiter((-1 if t is None else len(t) for t in tokens), np.int64, count=len(tokens))
+        wrong = np.flatnonzero((lengths >= 0) & (lengths != TOKEN_BYTES))
+        present = np.flatnonzero(lengths == TOKEN_BYTES)
+        try:
+            blobs.append(b"".join([tokens[i] for i in present.tolist()]))
+        except TypeError:
+            wrong = np.r_[wrong, present[:1]]
+        if len(wrong):
+            raise MatchingError(
+                f"{names[k]}: row {int(wrong.min()) + 1}: exact token is not {TOKEN_BYTES} bytes; "
+                "re-encode the file with 'linkage encode'"
+            )
+        gids.append(present + records.offsets[k])
+    table = np.frombuffer(b"".join(blobs), dtype=np.uint64).reshape(-1, TOKEN_BYTES // 8)
+    return np.concatenate(gids) if gids else np.zeros(0, np.int64), table
+
+
+def _sort_tokens(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order that brings equal tokens together, and a group number per sorted entry.
+
+    Tokens are HMAC outputs, so sorting on the first 64-bit word nearly always suffices;
+    when two different tokens share it, the full lexicographic sort is used instead."""
+    order = np.argsort(table[:, 0], kind="stable")
+    ordered = table[order]
+    differs = np.any(ordered[1:] != ordered[:-1], axis=1)
+    if np.any(differs & (ordered[1:, 0] == ordered[:-1, 0])):
+        order = np.lexsort(table.T[::-1])
+        ordered = table[order]
+        differs = np.any(ordered[1:] != ordered[:-1], axis=1)
+    return order, np.cumsum(np.r_[True, differs]) - 1
+
+
+def link_tokens(
+    token_lists: Sequence[Sequence[bytes | None]],
+    names: Sequence[str],
+    records: Records,
+    unrelated_bound: float | None,
+) -> TokenLinks:
+    """Group records by exact token (see the module docstring). ``unrelated_bound=None``
+    switches the CLK veto off."""
+    n = records.total
+    cluster = np.arange(n, dtype=np.int64)
+    excluded = np.zeros(n, dtype=bool)
+    gids, table = _token_table(token_lists, names, records)
+    with_token = np.bincount(records.set_of(gids), minlength=records.set_count)
+    per_set = {name: {"with_token": int(with_token[k]), "duplicates_set_aside": 0, "vetoed": 0}
+               for k, name in enumerate(names)}
+    stats = {"per_set": per_set, "token_groups": 0, "vetoed_records": 0}
+    if len(gids) == 0:
+        return TokenLinks(cluster, excluded, stats)
+
+    order, group = _sort_tokens(table)
+    gids = gids[order]
+    sets = records.set_of(gids)
+
+    # Keep groups spanning at least two sets; pick one record per set within them.
+    keep = _spans_two_sets(group, sets)
+    gids, group, sets = gids[keep], group[keep], sets[keep]
+    chosen = _one_per_set(gids, group, sets, records)
+    for k in range(records.set_count):
+        per_set[names[k]]["duplicates_set_aside"] = int(np.sum(~chosen & (sets == k)))
+    excluded[gids[~chosen]] = True
+    gids, group, sets = gids[chosen], group[chosen], sets[chosen]
+
+    if unrelated_bound is not None:
+        vetoed = _contradicted(gids, group, records, unrelated_bound)
+        for k in range(records.set_count):
+            per_set[names[k]]["vetoed"] = int(np.sum(vetoed & (sets == k)))
+        stats["vetoed_records"] = int(vetoed.sum())
+        gids, group, sets = gids[~vetoed], group[~vetoed], sets[~vetoed]
+        keep = _spans_two_sets(group, sets)
+        gids, group = gids[keep], group[keep]
+
+    if len(gids):
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        smallest = np.minimum.reduceat(gids, starts)
+        sizes = np.diff(np.r_[starts, len(gids)])
+        cluster[gids] = np.repeat(smallest, sizes)
+        stats["token_groups"] = int(len(starts))
+    return TokenLinks(cluster, excluded, stats)
+
+
+def _spans_two_sets(group: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """Mask of entries whose group holds records of at least two sets (entries sorted by group)."""
+    if len(group) == 0:
+        return np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    lowest = np.minimum.reduceat(sets, starts)
+    highest = np.maximum.reduceat(sets, starts)
+    sizes = np.diff(np.r_[starts, len(group)])
+    return np.repeat(highest > lowest, sizes)
+
+
+def _one_per_set(gids: np.ndarray, group: np.ndarray, sets: np.ndarray, records: Records) -> np.ndarray:
+    """Mask choosing one entry per (group, set); duplicates resolved by CLK agreement."""
+    chosen = np.ones(len(gids), dtype=bool)
+    if len(gids) < 2:
+        return chosen
+    same = (group[1:] == group[:-1]) & (sets[1:] == sets[:-1])
+    if not same.any():
+        return chosen
+    # A plain loop over the groups holding duplicates: duplicate tokens are rare.
+    dup_groups = np.unique(group[np.r_[same, False] | np.r_[False, same]])
+    lo = np.searchsorted(group, dup_groups, side="left")
+    hi = np.searchsorted(group, dup_groups, side="right")
+    for start, stop in zip(lo, hi):
+        _choose_in_group(np.arange(start, stop), gids, sets, records, chosen)
+    return chosen
+
+
+def _choose_in_group(members, gids, sets, records: Records, chosen: np.ndarray) -> None:
+    member_sets = sets[members]
+    for k in np.unique(member_sets):
+        mine = members[member_sets == k]
+        if len(mine) == 1:
+            continue
+        others = members[member_sets != k]
+        ga = np.repeat(gids[mine], len(others))
+        gb = np.tile(gids[others], len(mine))
+        mean = records.scores(ga, gb).reshape(len(mine), len(others)).mean(axis=1)
+        best = mine[int(np.argmax(mean))]
+        chosen[mine] = False
+        chosen[best] = True
+
+
+def _contradicted(gids: np.ndarray, group: np.ndarray, records: Records, bound: float) -> np.ndarray:
+    """Entries whose CLK scores below ``bound`` against every other member of their group."""
+    best = np.full(len(gids), -1.0, dtype=np.float32)
+    for step in range(1, len(gids)):
+        left = np.flatnonzero(group[step:] == group[:-step])
+        if len(left) == 0:
+            break
+        right = left + step
+        scores = records.scores(gids[left], gids[right])
+        np.maximum.at(best, left, scores)
+        np.maximum.at(best, right, scores)
+    return best < bound

@@ -1,0 +1,76 @@
+"""Hamming-LSH blocking: perturbed copies are found, unrelated pairs mostly are not."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linkage.matching import kernel
+from linkage.matching.blocking import LshParameters, candidate_pairs
+from linkage.matching.candidates import find
+
+from .helpers import perturb, random_clks
+
+
+def _pairs(a, b, params=LshParameters()):
+    found = set()
+    for ia, ib in candidate_pairs(kernel.as_words(a), kernel.as_words(b), a.shape[1] * 8, params):
+        found.update(zip(ia.tolist(), ib.tolist()))
+    return found
+
+
+def test_lsh_finds_perturbed_copies_and_prunes_unrelated_pairs():
+    rng = np.random.default_rng(1)
+    a = random_clks(rng, 3000)
+    b = perturb(rng, a[:1500], 0.02)              # ~40 of 1024 bits differ: Dice ≈ 0.93
+    found = _pairs(a, b)
+    completeness = np.mean([(i, i) in found for i in range(1500)])
+    reduction = 1 - len(found) / (len(a) * len(b))
+    assert completeness >= 0.99
+    assert reduction >= 0.99
+
+
+def test_lsh_candidates_agree_on_every_bit_of_some_band():
+    rng = np.random.default_rng(2)
+    a = random_clks(rng, 200, 256)
+    b = perturb(rng, a, 0.01)
+    params = LshParameters(bands=4, bits=12, seed=3)
+    from linkage.matching.blocking import band_positions
+    positions = band_positions(256, params)
+    keys_a = kernel.lsh_keys(kernel.as_words(a), positions)
+    keys_b = kernel.lsh_keys(kernel.as_words(b), positions)
+    found = _pairs(a, b, params)
+    expected = {(i, j) for band in range(4) for i in range(200) for j in np.flatnonzero(keys_b[band] == keys_a[band][i])}
+    assert found == expected
+
+
+def test_oversized_buckets_are_skipped():
+    a = np.zeros((50, 128), dtype=np.uint8)      # identical empty CLKs: one bucket per band
+    assert _pairs(a, a, LshParameters(max_bucket=10)) == set()
+    assert len(_pairs(a, a, LshParameters(max_bucket=50))) == 50 * 50
+
+
+def test_lsh_search_keeps_only_pairs_above_the_floor():
+    rng = np.random.default_rng(4)
+    a = random_clks(rng, 500)
+    b = perturb(rng, a, 0.03)
+    words_a, words_b = kernel.as_words(a), kernel.as_words(b)
+    lsh = find(words_a, words_b, 1024, 0.8, method="lsh")
+    exhaustive = find(words_a, words_b, 1024, 0.8, method="none")
+    assert lsh.method == "lsh" and exhaustive.method == "all pairs"
+    got = set(zip(lsh.ia.tolist(), lsh.ib.tolist()))
+    assert got <= set(zip(exhaustive.ia.tolist(), exhaustive.ib.tolist()))
+    assert len(got) == len(lsh.ia)                # each pair once, though found in many bands
+    assert len(got) >= 0.98 * len(exhaustive.ia)
+    assert np.all(lsh.scores >= 0.8)
+
+
+def test_the_floor_rises_when_too_many_pairs_qualify(monkeypatch):
+    from linkage.matching import candidates
+
+    rng = np.random.default_rng(5)
+    a = random_clks(rng, 300, fill=0.6)                  # unrelated pairs score about 0.6
+    b = np.r_[perturb(rng, a[:50], 0.02), random_clks(rng, 250, fill=0.6)]
+    monkeypatch.setattr(candidates, "MAX_CANDIDATES", 500)
+    found = find(kernel.as_words(a), kernel.as_words(b), 1024, 0.5)
+    assert found.floor > 0.5 and len(found.ia) <= 500
+    assert {(i, i) for i in range(50)} <= set(zip(found.ia.tolist(), found.ib.tolist()))

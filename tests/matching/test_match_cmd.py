@@ -1,0 +1,132 @@
+"""``linkage match``: inputs (extracts, clkhash JSON), GROUPS.csv, summary, bad input."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clients.cli import main
+from linkage.extract import Extract, ExtractHeader, write_extract
+
+from .helpers import population
+
+
+def _clkhash_json(path: Path, clks: np.ndarray) -> Path:
+    path.write_text(json.dumps({"clks": [base64.b64encode(row.tobytes()).decode() for row in clks]}))
+    return path
+
+
+def _extract(path: Path, encoded, fingerprint: str = "f" * 64) -> Path:
+    header = ExtractHeader(
+        source=encoded.source, fingerprint=fingerprint, schema_fingerprint="s" * 64,
+        normalisation_version="1", clk_bits=encoded.clks.shape[1] * 8,
+        record_count=len(encoded.record_ids), created="2026-11-23T00:00:00+00:00",
+        payload_version="1", payload_columns=(),
+    )
+    write_extract(path, Extract(header, list(encoded.record_ids), encoded.clks, list(encoded.exact_tokens)))
+    return path
+
+
+@pytest.fixture
+def pop():
+    return population(21, 600, {"ksz": (1.0, 0.0, 0.8), "vdab": (0.5, 0.03, 0.8)})
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_extracts_link_into_a_groups_file(tmp_path, pop, capsys):
+    inputs = [str(_extract(tmp_path / f"{s.source}.parquet", s)) for s in pop.sets]
+    out = tmp_path / "groups.csv"
+    assert main(["match", *inputs, "-o", str(out), "--quality-json", str(tmp_path / "q.json")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("threshold 0.")
+    assert "ksz-vdab: 300 linked" in printed
+    with open(out, newline="") as handle:
+        assert next(csv.reader(handle)) == ["group_id", "source", "record_id"]
+    rows = _rows(out)
+    groups = Counter(r["group_id"] for r in rows)
+    assert set(groups.values()) == {2}                       # linked groups only, no singletons
+    assert sorted(int(g) for g in groups) == list(range(len(groups)))
+    by_group: dict[str, dict[str, str]] = {}
+    for r in rows:
+        assert r["source"] not in by_group.setdefault(r["group_id"], {})
+        by_group[r["group_id"]][r["source"]] = r["record_id"]
+    person = {f"{s.source}-{i}": p for s, persons in zip(pop.sets, pop.persons) for i, p in enumerate(persons)}
+    correct = sum(person[g["ksz"]] == person[g["vdab"]] for g in by_group.values())
+    assert correct >= 297 and len(by_group) <= 302
+    quality = json.loads((tmp_path / "q.json").read_text())
+    assert quality["threshold"]["value"] == float(printed.split()[1])
+
+
+def test_clkhash_json_input_and_singletons(tmp_path, pop, capsys):
+    a = _clkhash_json(tmp_path / "alice.json", pop.sets[0].clks)
+    b = _clkhash_json(tmp_path / "bob.json", pop.sets[1].clks)
+    out = tmp_path / "groups.csv"
+    assert main(["match", str(a), str(b), "-o", str(out), "--singletons", "--threshold", "0.8"]) == 0
+    assert capsys.readouterr().out.startswith("threshold 0.800 (given")
+    rows = _rows(out)
+    assert Counter(r["source"] for r in rows) == {"alice": 600, "bob": 300}
+    assert sum(c == 2 for c in Counter(r["group_id"] for r in rows).values()) >= 295
+
+
+def _error(capsys) -> str:
+    return capsys.readouterr().err
+
+
+def test_mismatched_fingerprints_are_a_clear_error(tmp_path, pop, capsys):
+    a = _extract(tmp_path / "ksz.parquet", pop.sets[0], fingerprint="a" * 64)
+    b = _extract(tmp_path / "vdab.parquet", pop.sets[1], fingerprint="b" * 64)
+    out = tmp_path / "groups.csv"
+    assert main(["match", str(a), str(b), "-o", str(out)]) == 2
+    assert "different linkage configurations" in _error(capsys)
+    assert not out.exists()
+
+
+def test_different_clk_lengths_are_a_clear_error(tmp_path, pop, capsys):
+    a = _clkhash_json(tmp_path / "a.json", pop.sets[0].clks)
+    b = _clkhash_json(tmp_path / "b.json", pop.sets[1].clks[:, :64])
+    assert main(["match", str(a), str(b), "-o", str(tmp_path / "g.csv")]) == 2
+    assert "CLKs differ in length" in _error(capsys)
+
+
+def test_unreadable_and_missing_files_are_clear_errors(tmp_path, pop, capsys):
+    good = _clkhash_json(tmp_path / "a.json", pop.sets[0].clks)
+    garbage = tmp_path / "b.json"
+    garbage.write_bytes(b"\x00\x01 not json")
+    assert main(["match", str(good), str(garbage), "-o", str(tmp_path / "g.csv")]) == 2
+    assert "not a clkhash CLK file" in _error(capsys)
+    assert main(["match", str(good), str(tmp_path / "missing.json"), "-o", str(tmp_path / "g.csv")]) == 2
+    assert "cannot read" in _error(capsys)
+
+
+@pytest.mark.parametrize("value", ["0", "1.2", "-0.5", "high"])
+def test_threshold_outside_the_unit_interval_is_refused(tmp_path, pop, value, capsys):
+    a = _clkhash_json(tmp_path / "a.json", pop.sets[0].clks)
+    with pytest.raises(SystemExit) as stop:
+        main(["match", str(a), str(a), "-o", str(tmp_path / "g.csv"), "--threshold", value])
+    assert stop.value.code == 2
+    assert "--threshold" in _error(capsys)
+
+
+def test_groups_file_reads_back_and_a_malformed_one_is_refused(tmp_path):
+    from linkage.matching import MatchingError
+    from linkage.matching.groups_csv import read_groups, write_groups
+
+    out = tmp_path / "g.csv"
+    rows = write_groups(out, ["a", "b"], [["x,1", "y"], ["z"]], [np.array([0, 1]), np.array([1])])
+    assert rows == 2 and list(read_groups(out)) == [(0, "a", "y"), (0, "b", "z")]
+    out.write_text("group,source,record\n")
+    with pytest.raises(MatchingError, match="first line must be group_id,source,record_id"):
+        list(read_groups(out))
+    out.write_text("group_id,source,record_id\nx,a,1\n")
+    with pytest.raises(MatchingError, match="line 2"):
+        list(read_groups(out))
