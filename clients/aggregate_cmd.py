@@ -1,5 +1,159 @@
-"""Placeholder until its owner fills it in."""
+"""``linkage aggregate``: ask the broker for a disclosure-controlled table.
+
+    linkage aggregate --broker HOST:PORT --tls-dir DIR --org statistics \\
+        --request employment.toml [--format csv|json|table] [-o FILE] [--plot FILE.png]
+
+The request file is checked here first (a mistake is reported without contacting the
+broker), then sent; the broker checks the authorisation, computes and protects the table
+and answers with the protected cells and the audit receipt. Only aggregate, protected
+figures ever reach this side: there is deliberately no offline mode over linked records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import grpc
+
+from clients.broker_cmds import BrokerCallError, connect
+from linkage.aggregate import registry
+from linkage.aggregate.answer import AggregateAnswer, AnswerCell, render_text, to_csv
+from linkage.aggregate.plot import plot_answer
+from linkage.errors import LinkageError
+from linkage.aggregate.request import AggregateRequest, load_request
+from linkage.aggregate.service import answer_dimensions, answer_table, describe
+from proto.linkage.v1 import statistics_pb2, statistics_pb2_grpc
+
+FORMATS = ("table", "csv", "json")
+
+
+class OutputError(LinkageError):
+    """The table or chart cannot be written where asked."""
+
+
+def request_message(request: AggregateRequest) -> statistics_pb2.AggregateRequest:
+    return statistics_pb2.AggregateRequest(
+        authorisation=request.authorisation, population=request.population,
+        periods=list(request.periods), measures=list(request.measures),
+        dimensions=[d.key for d in request.dimensions],
+        reference_date=request.reference_date.isoformat(),
+    )
+
+
+def ask_broker(channel: grpc.Channel, request: AggregateRequest,
+               timeout: float | None = None) -> statistics_pb2.AggregateResponse:
+    """Send a validated request; a refusal becomes a BrokerCallError with the broker's reason."""
+    stub = statistics_pb2_grpc.StatisticsServiceStub(channel)
+    try:
+        return stub.Aggregate(request_message(request), timeout=timeout)
+    except grpc.RpcError as exc:
+        raise BrokerCallError(exc.code(), exc.details() or "no details") from None
+
+
+def answer_from_response(request: AggregateRequest,
+                         response: statistics_pb2.AggregateResponse) -> AggregateAnswer:
+    """The broker's protected cells as an answer, labelled with this library's registry."""
+    dimensions = answer_dimensions(request)
+    names = [d.name for d in dimensions]
+    cells: dict[str, list[AnswerCell]] = defaultdict(list)
+    for cell in response.cells:
+        coordinates = {c.dimension: c.category for c in cell.coordinates}
+        key = tuple(coordinates[name] for name in names)
+        rate = registry.measure(cell.measure).kind == "rate"
+        if rate:
+            count = cell.denominator if cell.HasField("denominator") else None
+            numerator = cell.numerator if cell.HasField("numerator") else None
+        else:
+            count = int(cell.value) if cell.HasField("value") else None
+            numerator = None
+        cells[cell.measure].append(AnswerCell(key, count, numerator, cell.status, cell.reason))
+    tables = tuple(
+        answer_table(registry.measure(name), dimensions, tuple(cells[name]), {})
+        for name in request.measures
+    )
+    metadata = describe(request)
+    notes = list(metadata["notes"])
+    if response.registry_version != registry.REGISTRY_VERSION:
+        notes.append(f"The broker uses registry version {response.registry_version}; the labels "
+                     f"here come from version {registry.REGISTRY_VERSION}. Update this client.")
+    head = response.audit_receipt.head
+    metadata.update(
+        registry_version=response.registry_version, rules_version=response.rules_version,
+        definitions_version=response.definitions_version, min_cell_size=response.min_cell_size,
+        linkage_snapshot=response.run_id, notes=notes,
+        audit_receipt={"leaf_index": response.audit_receipt.leaf_index,
+                       "tree_size": head.tree_size, "tree_head": head.json},
+    )
+    return AggregateAnswer(request.to_dict(), metadata, tables)
+
+
+def render(answer: AggregateAnswer, form: str) -> str:
+    if form == "csv":
+        return to_csv(answer)
+    if form == "json":
+        return answer.to_json() + "\n"
+    return render_text(answer)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    try:
+        handle, partial = tempfile.mkstemp(prefix=path.name, suffix=".partial", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+
+
+def _aggregate(args: argparse.Namespace) -> int:
+    request = load_request(args.request)
+    if args.plot_measure and args.plot_measure not in request.measures:
+        raise OutputError(f"--plot-measure {args.plot_measure} is not among the request's measures "
+                          f"({', '.join(request.measures)})")
+    for target in (args.output, args.plot):
+        if target and not Path(target).resolve().parent.is_dir():
+            raise OutputError(f"cannot write {target}: its folder does not exist")
+    channel = connect(args.broker, args.tls_dir, args.org)
+    with channel:
+        response = ask_broker(channel, request, timeout=args.timeout)
+    answer = answer_from_response(request, response)
+    text = render(answer, args.format)
+    if args.output:
+        write_atomically(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    if args.plot:
+        plot_answer(answer, args.plot, measure=args.plot_measure)
+    receipt = answer.metadata["audit_receipt"]
+    print(f"released under {request.authorisation}; audit log entry {receipt['leaf_index']} "
+          f"(tree size {receipt['tree_size']})", file=sys.stderr)
+    return 0
 
 
 def register(subparsers) -> None:
-    """Adds no subcommand yet."""
+    parser = subparsers.add_parser(
+        "aggregate", help="ask the broker for a disclosure-controlled aggregate table",
+        description="Send a statistics request (TOML; see docs/aggregate.md) to the broker and "
+                    "print the protected table: suppressed cells are marked, never filled in.",
+    )
+    parser.add_argument("--broker", required=True, metavar="HOST:PORT", help="the broker's address")
+    parser.add_argument("--tls-dir", required=True, metavar="DIR", help="holds ca.crt, ORG.crt and ORG.key")
+    parser.add_argument("--org", required=True, metavar="NAME", help="your organisation (names ORG.crt/ORG.key)")
+    parser.add_argument("--request", required=True, metavar="FILE.toml", help="the request file")
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
+    parser.add_argument("--plot", metavar="FILE.png", help="also draw a chart of one measure")
+    parser.add_argument("--plot-measure", metavar="NAME",
+                        help="the measure to draw (default: the first rate in the request)")
+    parser.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                        help="give up after this long (default 600)")
+    parser.set_defaults(func=_aggregate)

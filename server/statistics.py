@@ -22,7 +22,7 @@ import grpc
 
 from linkage.aggregate.answer import AggregateAnswer
 from linkage.aggregate.compute import linked_data_from_clusters
-from linkage.aggregate.request import AggregateRequest, RequestError, validate_request
+from linkage.aggregate.request import RequestError, validate_request
 from linkage.aggregate.service import answer_request, sources_read
 from linkage.auditlog import request_entry
 from linkage.disclosure import ReleaseLedger
@@ -49,15 +49,6 @@ def request_fields(message: statistics_pb2.AggregateRequest) -> dict:
         "dimensions": list(message.dimensions),
         "reference_date": message.reference_date,
     }
-
-
-def request_message(request: AggregateRequest) -> statistics_pb2.AggregateRequest:
-    return statistics_pb2.AggregateRequest(
-        authorisation=request.authorisation, population=request.population,
-        periods=list(request.periods), measures=list(request.measures),
-        dimensions=[d.key for d in request.dimensions],
-        reference_date=request.reference_date.isoformat(),
-    )
 
 
 def response_cells(answer: AggregateAnswer) -> list[statistics_pb2.Cell]:
