@@ -213,5 +213,3 @@ def load_encoded(path: str | Path) -> Extract:
         return read_extract(path)
     return read_clkhash_json(path)
 
-
-_arrow_type = arrow_type  # TEMPORARY alias while linkage/aggregate moves to the public name

@@ -149,12 +149,3 @@ def test_only_auditors_read_the_log(broker, channel, organisation):
     with pytest.raises(BrokerCallError) as caught:
         AuditClient(channel(broker, organisation)).signed_tree_head()
     assert caught.value.code == grpc.StatusCode.PERMISSION_DENIED
-
-
-def test_statistics_service_is_a_clear_placeholder(broker, channel):
-    from proto.linkage.v1 import statistics_pb2, statistics_pb2_grpc
-
-    stub = statistics_pb2_grpc.StatisticsServiceStub(channel(broker, "statistics"))
-    with pytest.raises(grpc.RpcError) as caught:
-        stub.Aggregate(statistics_pb2.AggregateRequest(authorisation="IVC-24-001"), timeout=10)
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED and "linkage aggregate" in caught.value.details()

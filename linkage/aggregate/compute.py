@@ -1,0 +1,286 @@
+"""Exact leaf counts of every requested measure over the linked data, with DuckDB.
+
+The input is the broker's linked data: per source, an Arrow table with ``entity_id`` (the
+linked cluster a record belongs to; at most one record per source per entity) and that
+source's payload columns. The population is the set of entities with a record in the
+population source passing its period filter; every other source is joined to it by
+``entity_id`` (left join). A population record that is linked to nothing keeps NULL for
+the attributes of the other sources: it is counted in ``persons`` with category
+``unknown`` in every dimension derived from another source (origin, sex and age come from
+KSZ), and it is outside the cohort of any rate whose cohort or numerator needs such an
+attribute. That keeps every population record in the person count, so linkage failures
+show up as ``unknown`` instead of silently disappearing.
+
+Dimensions are derived once per distinct tuple of their input attributes (a few thousand
+nationality histories, not a million persons) and joined back as small mapping tables.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from linkage.aggregate import registry
+from linkage.aggregate.conditions import Attr, all_sql
+from linkage.aggregate.dimensions import ResolvedDimension, resolve
+from linkage.aggregate.request import AggregateRequest
+from linkage.errors import LinkageError
+from linkage.extract import Extract, arrow_type
+from linkage.sources import SOURCES, source_spec
+
+Cell = tuple[str, ...]
+
+
+class LinkedDataError(LinkageError, ValueError):
+    """The linked data handed to the aggregation do not fit the request or the declarations."""
+
+
+@dataclass(frozen=True)
+class LinkedData:
+    tables: Mapping[str, pa.Table]
+    """Per source: ``entity_id`` (int64) and payload columns as declared in linkage.sources."""
+    snapshot: str = ""
+    """Identifies the linkage run the entity ids come from (recorded in the answer)."""
+
+
+@dataclass(frozen=True)
+class LeafTable:
+    """Exact, unprotected counts of one measure for every leaf cell (zeros included)."""
+
+    measure: registry.Measure
+    dimensions: tuple[ResolvedDimension, ...]
+    counts: dict[Cell, int]
+    """Persons in the cohort: the person count, or a rate's denominator."""
+    numerators: dict[Cell, int] | None = None
+
+    def margin(self, keep: Sequence[str]) -> "LeafTable":
+        """The table summed over every dimension not named in ``keep`` (exact margins)."""
+        positions = [i for i, d in enumerate(self.dimensions) if d.name in keep]
+        kept = tuple(self.dimensions[i] for i in positions)
+
+        def collapse(values: Mapping[Cell, int]) -> dict[Cell, int]:
+            out = dict.fromkeys(itertools.product(*(d.categories for d in kept)), 0)
+            for cell, value in values.items():
+                out[tuple(cell[i] for i in positions)] += value
+            return out
+
+        numerators = collapse(self.numerators) if self.numerators is not None else None
+        return LeafTable(self.measure, kept, collapse(self.counts), numerators)
+
+
+def source_table(extract: Extract, entity_ids: np.ndarray) -> pa.Table:
+    """The linked-data table of one extract: its entity ids and its typed payload."""
+    spec = source_spec(extract.header.source)
+    if len(entity_ids) != len(extract.record_ids):
+        raise LinkedDataError(
+            f"{spec.name}: {len(entity_ids)} entity ids for {len(extract.record_ids)} records"
+        )
+    columns = {"entity_id": pa.array(np.asarray(entity_ids, dtype=np.int64))}
+    for name in extract.header.payload_columns:
+        columns[name] = pa.array(extract.payload[name], arrow_type(spec.attribute(name)))
+    return pa.table(columns)
+
+
+def linked_data_from_clusters(clusters: pa.Table, payloads: Mapping[str, pa.Table],
+                              snapshot: str = "") -> LinkedData:
+    """Linked data from a run's clusters (source, record_id, entity_id) and, per source, the
+    payload of the linked extract (record_id plus payload columns)."""
+    missing = {"source", "record_id", "entity_id"} - set(clusters.column_names)
+    if missing:
+        raise LinkedDataError(f"the clusters table lacks {', '.join(sorted(missing))}")
+    tables = {}
+    for source, payload in payloads.items():
+        ids = clusters.filter(pc.equal(clusters["source"], source)).select(["record_id", "entity_id"])
+        joined = payload.join(ids, "record_id", join_type="left outer")
+        if joined.num_rows != payload.num_rows or joined["entity_id"].null_count:
+            raise LinkedDataError(
+                f"{source}: {joined['entity_id'].null_count} records have no entity in the linkage "
+                "run (or a record is listed twice); the run does not belong to these extracts"
+            )
+        tables[source] = joined.drop_columns(["record_id"])
+    return LinkedData(tables, snapshot)
+
+
+def compute(request: AggregateRequest, data: LinkedData) -> dict[str, LeafTable]:
+    """Leaf tables for every measure of a validated request, keyed by measure name."""
+    measures = [registry.measure(name) for name in request.measures]
+    dimensions = [resolve(ref, request.periods, request.reference_date) for ref in request.dimensions]
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 2")
+        sources = _register_sources(con, request, measures, dimensions, data)
+        _register_mappings(con, dimensions, request.periods)
+        rows = con.execute(_query(request, measures, dimensions, sources)).fetchall()
+    finally:
+        con.close()
+    return _leaf_tables(measures, dimensions, rows)
+
+
+def _needed_attrs(request: AggregateRequest, measures: Iterable[registry.Measure],
+                  dimensions: Iterable[ResolvedDimension]) -> set[tuple[str, str]]:
+    needed = set()
+    for period in request.periods:
+        for attr in registry.population(request.population).period_filter.attrs():
+            needed.add((attr.source, attr.resolve(period)))
+        for m in measures:
+            needed |= m.attributes(period)
+    for d in dimensions:
+        needed |= {(a.source, a.name) for a in d.attrs}
+    return needed
+
+
+def _register_sources(con: duckdb.DuckDBPyConnection, request: AggregateRequest,
+                      measures: Sequence[registry.Measure], dimensions: Sequence[ResolvedDimension],
+                      data: LinkedData) -> list[str]:
+    """Register the needed columns of every needed source; returns the joined sources in order."""
+    needed = _needed_attrs(request, measures, dimensions)
+    sources = [request.population] + sorted({s for s, _ in needed} - {request.population})
+    for source in sources:
+        if source not in data.tables:
+            raise LinkedDataError(
+                f"no linked {source} data: the request needs "
+                f"{', '.join(sorted(a for s, a in needed if s == source))} from it; upload a "
+                f"{source} extract and run the linkage first"
+            )
+        table = data.tables[source]
+        columns = ["entity_id", *sorted(a for s, a in needed if s == source)]
+        missing = [c for c in columns if c not in table.column_names]
+        if missing:
+            raise LinkedDataError(
+                f"the linked {source} data lack column(s) {', '.join(missing)} that the request needs"
+            )
+        if not pa.types.is_integer(table.schema.field("entity_id").type):
+            raise LinkedDataError(f"{source}: entity_id must be an integer column")
+        _check_declared_types(source, table, columns[1:])
+        con.register(f"src_{source}", table.select(columns))
+        ((duplicated, absent),) = con.execute(
+            f"SELECT count(*) - count(DISTINCT entity_id), count(*) - count(entity_id) FROM src_{source}"
+        ).fetchall()
+        if duplicated or absent:
+            raise LinkedDataError(
+                f"{source}: entity ids must be present and unique (one record per source per "
+                "linked person); the linkage result is inconsistent"
+            )
+    return sources
+
+
+def _check_declared_types(source: str, table: pa.Table, columns: Sequence[str]) -> None:
+    spec = SOURCES[source]
+    for name in columns:
+        expected = arrow_type(spec.attribute(name))
+        actual = table.schema.field(name).type
+        if actual != expected and not pa.types.is_null(actual) and not (
+            pa.types.is_integer(expected) and pa.types.is_integer(actual)
+        ):
+            raise LinkedDataError(f"{source}.{name} is {actual}; it is declared as {expected}")
+
+
+def _mapping_name(index: int) -> str:
+    return f"dim_{index}"
+
+
+def _register_mappings(con: duckdb.DuckDBPyConnection, dimensions: Sequence[ResolvedDimension],
+                       periods: Sequence[int]) -> None:
+    """One small table per dimension: each distinct input tuple (per period) and its category."""
+    for index, dim in enumerate(dimensions):
+        tuples = _distinct_inputs(con, dim.attrs)
+        keys: list[tuple] = []
+        categories: list[str] = []
+        for period in (periods if dim.uses_period else periods[:1]):
+            for values in tuples:
+                keys.append((period, *values))
+                categories.append(dim.categorise(period, values))
+        allowed = set(dim.categories)
+        strays = sorted(set(categories) - allowed)
+        if strays:
+            raise RuntimeError(f"dimension {dim.name} produced undeclared categories {strays}")
+        columns = {"period": pa.array([k[0] for k in keys], pa.int32())}
+        for i, attr in enumerate(dim.attrs):
+            columns[f"k{i}"] = pa.array([k[i + 1] for k in keys], _input_type(attr))
+        columns["category"] = pa.array(categories, pa.string())
+        con.register(_mapping_name(index), pa.table(columns))
+
+
+def _distinct_inputs(con: duckdb.DuckDBPyConnection, attrs: Sequence[Attr]) -> list[tuple]:
+    """Every distinct tuple of the attributes in their source, plus all-missing (unlinked)."""
+    if not attrs:
+        return [()]
+    (source,) = {a.source for a in attrs}
+    cols = ", ".join(f'"{a.name}"' for a in attrs)
+    found = con.execute(f"SELECT DISTINCT {cols} FROM src_{source}").fetchall()
+    missing = (None,) * len(attrs)
+    return list(dict.fromkeys([*found, missing]))
+
+
+def _input_type(attr: Attr) -> pa.DataType:
+    return arrow_type(SOURCES[attr.source].attribute(attr.name))
+
+
+def _column(attr: Attr) -> str:
+    return f"{attr.source}__{attr.name}"
+
+
+def _query(request: AggregateRequest, measures: Sequence[registry.Measure],
+           dimensions: Sequence[ResolvedDimension], sources: Sequence[str]) -> str:
+    """Per period: population rows with cohort/numerator flags; then mapped and grouped."""
+    population = registry.population(request.population)
+    dim_attrs = list(dict.fromkeys(a for d in dimensions for a in d.attrs))
+    joins = "".join(
+        f' LEFT JOIN src_{s} AS "{s}" ON "{s}".entity_id = "{request.population}".entity_id'
+        for s in sources[1:]
+    )
+    selects = []
+    for period in request.periods:
+        flags = []
+        for i, m in enumerate(measures):
+            flags.append(f"({all_sql(m.cohort, period)}) AS in_{i}")
+            flags.append(f"({all_sql(m.numerator, period)}) AS num_{i}")
+        attrs = [f'{a.sql(period)} AS "{_column(a)}"' for a in dim_attrs]
+        selects.append(
+            f"SELECT {period} AS period, {', '.join(attrs + flags)} "
+            f'FROM src_{request.population} AS "{request.population}"{joins} '
+            f"WHERE {population.period_filter.sql(period)}"
+        )
+    mapped = []
+    for index, dim in enumerate(dimensions):
+        on = [f'base."{_column(a)}" IS NOT DISTINCT FROM {_mapping_name(index)}.k{i}'
+              for i, a in enumerate(dim.attrs)]
+        if dim.uses_period:
+            on.append(f"base.period = {_mapping_name(index)}.period")
+        mapped.append(f" LEFT JOIN {_mapping_name(index)} ON {' AND '.join(on) or 'TRUE'}")
+    groups = [f"{_mapping_name(i)}.category AS d{i}" for i in range(len(dimensions))]
+    counts = []
+    for i in range(len(measures)):
+        counts.append(f"count(*) FILTER (WHERE in_{i})")
+        counts.append(f"count(*) FILTER (WHERE in_{i} AND num_{i})")
+    group_by = " GROUP BY ALL" if dimensions else ""
+    return (
+        f"WITH base AS ({' UNION ALL '.join(selects)}) "
+        f"SELECT {', '.join(groups + counts)} FROM base{''.join(mapped)}{group_by}"
+    )
+
+
+def _leaf_tables(measures: Sequence[registry.Measure], dimensions: Sequence[ResolvedDimension],
+                 rows: list[tuple]) -> dict[str, LeafTable]:
+    cells = list(itertools.product(*(d.categories for d in dimensions)))
+    width = len(dimensions)
+    tables = {}
+    for i, m in enumerate(measures):
+        counts = dict.fromkeys(cells, 0)
+        numerators = dict.fromkeys(cells, 0) if m.kind == "rate" else None
+        for row in rows:
+            cell = tuple(row[:width])
+            if cell not in counts:
+                raise RuntimeError(f"a row fell outside the declared categories: {cell}")
+            counts[cell] += row[width + 2 * i]
+            if numerators is not None:
+                numerators[cell] += row[width + 2 * i + 1]
+        tables[m.name] = LeafTable(m, tuple(dimensions), counts, numerators)
+    return tables
+

@@ -1,0 +1,172 @@
+"""End to end: upload, link, then `linkage aggregate` against a real server with mutual TLS."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+import numpy as np
+import pytest
+
+from clients.broker_cmds import start_run, upload_extract
+from clients.cli import main
+from linkage.aggregate.compute import compute
+from linkage.aggregate.request import parse_request
+from linkage.extract import Extract, ExtractHeader, write_extract
+from linkage.sources import PAYLOAD_VERSION, source_spec
+from proto.linkage.v1 import statistics_pb2_grpc
+from server.guard import Guard
+from server.statistics import StatisticsService
+from server.tls import RevocationList, server_credentials
+from tests.broker.helpers import CLK_BITS, FINGERPRINT, population_bits
+
+from .helpers import ksz_person, linked
+
+D = dt.date
+PEOPLE = 60
+REQUEST = """
+authorisation = "IVC-24-001"
+population = "vdab"
+period = 2022
+measures = ["persons", "outflow_to_work_12m"]
+dimensions = ["origin_group:sem", "sex"]
+reference_date = 2024-12-31
+"""
+
+
+def ksz_rows() -> list[dict]:
+    rows = []
+    for i in range(PEOPLE):
+        nationality, father = [("150", "150"), ("354", "354"), ("150", "262")][i // 20]
+        rows.append(ksz_person(i, "MF"[i % 2], 1985, nationality=nationality, father=father,
+                               mother=father, first=nationality, sep_2022="111" if i % 2 else "211"))
+    return rows
+
+
+def vdab_rows() -> list[dict]:
+    return [{"entity_id": i, "registration_date": D(2022, 3, 1),
+             "exit_date": D(2022, 8, 1) if i % 3 == 0 else None,
+             "exit_reason": "work" if i % 3 == 0 else None, "education_level": "medium"}
+            for i in range(0, PEOPLE, 2)] + [
+            {"entity_id": i, "registration_date": D(2022, 6, 1)} for i in range(1, PEOPLE, 4)]
+
+
+def write_source(path, source: str, rows: list[dict], people: np.ndarray) -> None:
+    """An extract whose record i carries the CLK of person rows[i]['entity_id'] (slightly noisy)."""
+    rng = np.random.default_rng(len(rows))
+    bits = people[[r["entity_id"] for r in rows]] ^ (rng.random((len(rows), CLK_BITS)) < 0.02)
+    spec = source_spec(source)
+    payload = {a.name: [r.get(a.name) for r in rows] for a in spec.payload}
+    header = ExtractHeader(source=source, fingerprint=FINGERPRINT, schema_fingerprint="sha256:test",
+                           normalisation_version="test", clk_bits=CLK_BITS, record_count=len(rows),
+                           created="2024-06-01T00:00:00+00:00", payload_version=PAYLOAD_VERSION,
+                           payload_columns=tuple(payload))
+    clks = np.ascontiguousarray(np.packbits(bits, axis=1))
+    write_extract(path, Extract(header, [f"{source}-{n}" for n in range(len(rows))], clks,
+                                [None] * len(rows), payload))
+
+
+def serve_statistics(broker, pki, tmp_path):
+    """The statistics service on its own loopback port (the broker's TLS, policy and log)."""
+    guard = Guard(broker.policies, RevocationList(pki / "crl.pem", pki / "ca.crt"), broker.recorder)
+    clock = {"today": dt.date.today()}
+    service = StatisticsService(guard, broker.store, broker.recorder, tmp_path / "data",
+                                today=lambda: clock["today"])
+    server = grpc.server(ThreadPoolExecutor(max_workers=2))
+    statistics_pb2_grpc.add_StatisticsServiceServicer_to_server(service, server)
+    port = server.add_secure_port("127.0.0.1:0", server_credentials(pki))
+    server.start()
+    return server, f"127.0.0.1:{port}", clock
+
+
+@pytest.fixture
+def statistics_server(broker, channel, pki, tmp_path):
+    """A linked broker and its statistics service."""
+    people = population_bits(PEOPLE, seed=11)
+    for source, rows in (("ksz", ksz_rows()), ("vdab", vdab_rows())):
+        write_source(tmp_path / f"{source}.parquet", source, rows, people)
+        upload_extract(channel(broker, source), tmp_path / f"{source}.parquet")
+    run = start_run(channel(broker, "statistics"))
+    deadline = time.monotonic() + 60
+    while broker.store.run(run.run_id).state == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert broker.store.run(run.run_id).state == "completed"
+    server, address, clock = serve_statistics(broker, pki, tmp_path)
+    yield address, clock, broker
+    server.stop(0.5)
+
+
+def test_without_a_linkage_run_there_is_nothing_to_count(broker, pki, tmp_path, capsys):
+    server, address, _ = serve_statistics(broker, pki, tmp_path)
+    try:
+        assert aggregate(address, pki, tmp_path) == 2
+    finally:
+        server.stop(0.5)
+    assert "FAILED_PRECONDITION: no completed linkage run yet" in capsys.readouterr().err
+
+
+def aggregate(address, pki, tmp_path, request_text=REQUEST, *extra):
+    request = tmp_path / "request.toml"
+    request.write_text(request_text)
+    return main(["aggregate", "--broker", address, "--tls-dir", str(pki), "--org", "statistics",
+                 "--request", str(request), *extra])
+
+
+def test_a_granted_request_returns_the_protected_table_and_its_audit_receipt(
+        statistics_server, pki, tmp_path, capsys):
+    address, _, broker = statistics_server
+    out = tmp_path / "table.csv"
+    chart = tmp_path / "chart.png"
+    assert aggregate(address, pki, tmp_path, REQUEST, "--format", "csv", "-o", str(out),
+                     "--plot", str(chart)) == 0
+    assert "audit log entry" in capsys.readouterr().err
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert {r["measure"] for r in rows} == {"persons", "outflow_to_work_12m"}
+    # Published figures equal the exact counts over the true links (the linkage is perfect here).
+    truth = compute(parse_request(REQUEST), linked(ksz=ksz_rows(), vdab=vdab_rows()))
+    published = [r for r in rows if r["status"] == "published"]
+    assert published
+    for row in published:
+        key = (row["origin_group:sem:sem_regions"], row["sex"])
+        table = truth[row["measure"]]
+        if "Total" not in key:
+            assert int(row["count"]) == table.counts[key]
+            if table.numerators is not None:
+                assert int(row["numerator"]) == table.numerators[key]
+    total = next(r for r in rows if r["measure"] == "persons" and r["sex"] == "Total"
+                 and r["origin_group:sem:sem_regions"] == "Total")
+    assert int(total["count"]) == len(vdab_rows())
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    entries = [json.loads(e) for e in broker.log.entries(0, broker.log.size())]
+    granted = [e for e in entries if e["type"] == "request" and e["decision"] == "granted"]
+    assert len(granted) == 1 and granted[0]["authorisation"] == "IVC-24-001"
+    assert "ksz-1" not in json.dumps(entries)
+
+
+def test_a_measure_outside_the_authorisation_is_permission_denied(statistics_server, pki, tmp_path, capsys):
+    address, _, broker = statistics_server
+    text = REQUEST.replace('"outflow_to_work_12m"', '"outflow_to_work_6m"')
+    assert aggregate(address, pki, tmp_path, text) == 2
+    err = capsys.readouterr().err
+    assert "PERMISSION_DENIED" in err and "does not cover measure(s) outflow_to_work_6m" in err
+    entries = [json.loads(e) for e in broker.log.entries(0, broker.log.size())]
+    assert [e["decision"] for e in entries if e["type"] == "request"] == ["refused"]
+
+
+def test_an_expired_authorisation_is_refused(statistics_server, pki, tmp_path, capsys):
+    address, clock, _ = statistics_server
+    clock["today"] = dt.date.today().replace(year=dt.date.today().year + 5)
+    assert aggregate(address, pki, tmp_path) == 2
+    assert "expired on" in capsys.readouterr().err
+
+
+def test_a_bad_request_file_is_refused_before_contacting_the_broker(pki, tmp_path, capsys):
+    text = REQUEST.replace('"sex"', '"religion"')
+    assert aggregate("127.0.0.1:9", pki, tmp_path, text) == 2
+    assert "unknown dimension 'religion'" in capsys.readouterr().err
