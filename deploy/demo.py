@@ -41,7 +41,8 @@ def linkage(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run one `linkage` command as a user would, echoing it."""
     console.print(f"[bold cyan]$ linkage {' '.join(args)}[/]")
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "clients.cli", *args], cwd=REPO)
+    done = subprocess.run([sys.executable, "-m", "clients.cli", *args], cwd=REPO,
+                          env={**os.environ, "COLUMNS": os.environ.get("COLUMNS", "150")})
     console.print(f"[dim]  ({time.monotonic() - started:.1f} s, exit {done.returncode})[/]")
     if check and done.returncode != 0:
         raise SystemExit(f"demo: 'linkage {args[0]}' failed with exit {done.returncode}")
@@ -108,8 +109,8 @@ def main() -> int:
             path = requests / f"{name}.toml"
             path.write_text(body)
             outcome = linkage("aggregate", "--broker", address, "--tls-dir", str(pki), "--org", "statistics",
-                              "--request", str(path), "--format", "table", "-o", str(OUT / f"{name}.csv"),
-                              "--plot", str(OUT / f"{name}.png"), check=name != "refused_request")
+                              "--request", str(path), "--format", "table", "--plot", str(OUT / f"{name}.png"),
+                              check=name != "refused_request")
             if name == "refused_request" and outcome.returncode == 0:
                 raise SystemExit("demo: a request outside the authorisation was answered")
 
@@ -126,30 +127,17 @@ def main() -> int:
     return 0
 
 
+EXAMPLES = REPO / "linkage" / "aggregate" / "examples"
 REQUESTS = {
-    "employment_by_origin_and_sex": """\
-authorisation = "IVC-24-001"
-population = "ksz"
-period = 2023
-measures = ["persons", "employment_rate"]
-dimensions = ["origin_group:sem", "sex"]
-reference_date = "2023-12-31"
-""",
-    "outflow_to_work_by_origin": """\
-authorisation = "IVC-24-001"
-population = "vdab"
-period = 2022
-measures = ["persons", "outflow_to_work_12m"]
-dimensions = ["origin_group:sem"]
-reference_date = "2023-12-31"
-""",
+    **{path.stem: path.read_text() for path in sorted(EXAMPLES.glob("*.toml"))},
+    # Municipality is not among the dimensions this authorisation grants: refused and logged.
     "refused_request": """\
 authorisation = "IVC-24-001"
 population = "vdab"
 period = 2022
 measures = ["persons"]
 dimensions = ["origin_group:sem", "municipality"]
-reference_date = "2023-12-31"
+reference_date = 2024-12-31
 """,
 }
 
