@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -62,6 +63,7 @@ class ReleaseLedger:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._lock = threading.Lock()      # one connection, shared by a server's threads
         if not self.path.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -84,18 +86,21 @@ class ReleaseLedger:
 
     @contextmanager
     def session(self, snapshot: str, population: str):
-        """A transaction over one snapshot and population; commits if the block succeeds."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield _Session(self._db, snapshot, population)
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        """A transaction over one snapshot and population; commits if the block succeeds.
+        Threads of one process take turns; other processes wait on SQLite's write lock."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Session(self._db, snapshot, population)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def releases(self, snapshot: str) -> int:
-        row = self._db.execute("SELECT count(*) FROM releases WHERE snapshot = ?",
-                               (snapshot,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT count(*) FROM releases WHERE snapshot = ?",
+                                   (snapshot,)).fetchone()
         return int(row[0])
 
 

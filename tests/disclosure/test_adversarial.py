@@ -199,3 +199,29 @@ def test_non_nested_groupings_are_a_differencing_attack_the_ledger_stops(tmp_pat
             guarded.add(Release([dim], protect([dim], counts, k=4, ledger=ledger,
                                                snapshot="s"), 4))
     assert guarded.violations() == []
+
+
+def test_concurrent_requests_are_audited_one_after_the_other(tmp_path):
+    """Threads sharing one ledger (as the broker's gRPC workers do) take turns: every pair
+    of releases is audited jointly, so the combination leaks nothing."""
+    import threading
+    leaves = list("ABIJKLMN")
+    counts = {(x,): v for x, v in zip(leaves, [2, 2, 8, 8, 3, 3, 3, 7])}
+    groupings = [Dimension("region", leaves, {**{x: "c1" for x in "ABIJ"},
+                                               **{x: "c2" for x in "KLMN"}}),
+                 Dimension("region", leaves, {**{x: "small" for x in "ABIJKN"},
+                                              **{x: "big" for x in "LM"}})]
+    results = {}
+    with ReleaseLedger(tmp_path / "l.db") as ledger:
+        threads = [threading.Thread(target=lambda i=i: results.__setitem__(
+            i, protect([groupings[i]], counts, k=4, ledger=ledger, snapshot="s")))
+            for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert ledger.releases("s") == 2
+    oracle = Oracle({"region": leaves}, counts)
+    for i in range(2):
+        oracle.add(Release([groupings[i]], results[i], 4))
+    assert oracle.violations() == []
