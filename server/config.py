@@ -48,6 +48,8 @@ class BrokerConfig:
     max_extract_bytes: int = 4096 * MiB
     max_workers: int = 16
     max_concurrent_rpcs: int = 64
+    minimum_cell_size: int = 5
+    """System minimum k for released tables: an authorisation may raise it, never lower it."""
     retention_days: float = 30.0
     """Superseded extracts (and runs over them) are deleted this long after supersession."""
     shutdown_grace_seconds: float = 30.0
@@ -66,6 +68,8 @@ class BrokerConfig:
             raise ConfigError(f"listen address {self.listen!r} must be HOST:PORT, e.g. 127.0.0.1:50051")
         if self.max_chunk_bytes < 1024 or self.max_chunk_bytes > 64 * MiB:
             raise ConfigError("max_chunk_bytes must be between 1 KiB and 64 MiB")
+        if self.minimum_cell_size < 2:
+            raise ConfigError("minimum_cell_size must be at least 2: a cell of one person is always disclosive")
         if self.clk_bits <= 0 or self.clk_bits % 8:
             raise ConfigError(f"clk_bits must be a positive multiple of 8, not {self.clk_bits}")
         if self.threshold is not None and not 0 < self.threshold <= 1:
@@ -90,7 +94,7 @@ _KNOWN = {f.name for f in fields(BrokerConfig)}
 _TYPES = {
     "listen": str, "linkage_fingerprint": str, "log_level": str, "auto_run": bool,
     "clk_bits": int, "max_chunk_bytes": int, "max_extract_bytes": int, "max_workers": int,
-    "max_concurrent_rpcs": int, "threshold": (int, float), "retention_days": (int, float),
+    "max_concurrent_rpcs": int, "minimum_cell_size": int, "threshold": (int, float), "retention_days": (int, float),
     "shutdown_grace_seconds": (int, float), "policy_poll_seconds": (int, float),
 }
 

@@ -21,11 +21,11 @@ from typing import Callable
 import grpc
 
 from linkage.aggregate.answer import AggregateAnswer
-from linkage.aggregate.compute import linked_data_from_clusters
+from linkage.aggregate.compute import LinkedData, linked_data_from_clusters
 from linkage.aggregate.request import RequestError, validate_request
 from linkage.aggregate.service import answer_request, sources_read
 from linkage.auditlog import request_entry
-from linkage.disclosure import ReleaseLedger
+from linkage.disclosure import LedgerError, ProtectionRefused, ReleaseLedger
 from proto.linkage.v1 import audit_pb2, statistics_pb2, statistics_pb2_grpc
 from server.audit_service import tree_head_message
 from server.events import Recorder
@@ -79,8 +79,11 @@ def table_hash(answer: AggregateAnswer) -> str:
 
 class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
     def __init__(self, guard: Guard, store: Store, recorder: Recorder, data_dir: str | Path,
-                 today: Callable[[], _dt.date] = _dt.date.today) -> None:
+                 minimum_cell_size: int = 5, today: Callable[[], _dt.date] = _dt.date.today) -> None:
         self.guard = guard
+        self.minimum_cell_size = minimum_cell_size
+        self._linked: tuple[str, LinkedData] | None = None
+        """The latest run's linked data, kept decrypted in memory between requests."""
         self.store = store
         self.recorder = recorder
         self.ledger = ReleaseLedger(Path(data_dir) / LEDGER_FILE)
@@ -88,6 +91,15 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         # One table at a time: the release ledger must see releases in order, and the
         # computation uses both cores.
         self._lock = threading.Lock()
+
+    def _linked_data(self, run_id: str) -> LinkedData:
+        if self._linked is None or self._linked[0] != run_id:
+            try:
+                clusters, payloads = self.store.load_run_inputs(run_id)
+            except StorageError as exc:
+                raise Refused(grpc.StatusCode.FAILED_PRECONDITION, str(exc)) from None
+            self._linked = (run_id, linked_data_from_clusters(clusters, payloads, snapshot=run_id))
+        return self._linked[1]
 
     def _refuse(self, identity: Identity, fields: dict, code: grpc.StatusCode, reason: str) -> Refused:
         self.recorder.note(**_entry(identity, fields, "refused", reason))
@@ -111,19 +123,19 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         )
         if not decision.allowed:
             raise self._refuse(identity, request.to_dict(), grpc.StatusCode.PERMISSION_DENIED, decision.reason)
-        k = decision.authorisation.min_cell_size
+        k = max(decision.authorisation.min_cell_size, self.minimum_cell_size)
         with self._lock:
             latest = self.store.runs(limit=1, state="completed")
             if not latest:
                 raise self._refuse(identity, request.to_dict(), grpc.StatusCode.FAILED_PRECONDITION,
                                    "no completed linkage run yet: upload the extracts and start a run")
             run_id = latest[0].run_id
+            data = self._linked_data(run_id)
             try:
-                clusters, payloads = self.store.load_run_inputs(run_id)
-            except StorageError as exc:
-                raise Refused(grpc.StatusCode.FAILED_PRECONDITION, str(exc)) from None
-            data = linked_data_from_clusters(clusters, payloads, snapshot=run_id)
-            answer = answer_request(request, data, k=k, ledger=self.ledger)
+                answer = answer_request(request, data, k=k, ledger=self.ledger, minimum=self.minimum_cell_size)
+            except (ProtectionRefused, LedgerError) as exc:
+                raise self._refuse(identity, request.to_dict(), grpc.StatusCode.FAILED_PRECONDITION,
+                                   str(exc)) from None
             suppressed = Counter(c.status for t in answer.tables for c in t.cells if c.suppressed)
             index = self.recorder.note(**_entry(
                 identity, request.to_dict(), "granted", decision.reason, table_hash=table_hash(answer),

@@ -40,10 +40,14 @@ def sources_read(request: AggregateRequest) -> set[str]:
 
 
 def answer_request(request: AggregateRequest, data: LinkedData, k: int,
-                   ledger: "disclosure.ReleaseLedger | None" = None) -> AggregateAnswer:
-    """The protected tables of every measure, with the metadata to read them."""
+                   ledger: "disclosure.ReleaseLedger | None" = None, minimum: int = 2) -> AggregateAnswer:
+    """The protected tables of every measure, with the metadata to read them.
+
+    ``k`` is the authorisation's minimum cell size; ``minimum`` the system's, below which
+    no ``k`` is accepted."""
     leaves = compute(request, data)
-    tables = tuple(_protected(request, data, leaf, k, ledger) for leaf in leaves.values())
+    tables = tuple(_protected(request, data, leaf, max(k, minimum), minimum, ledger)
+                   for leaf in leaves.values())
     rules = sorted({str(t.audit.get("rules_version", "")) for t in tables})
     return AggregateAnswer(request.to_dict(), _metadata(request, data, k, rules), tables)
 
@@ -76,13 +80,13 @@ def ledger_dimension_name(ref, reference_date) -> str:
     return ref.key
 
 
-def _protected(request: AggregateRequest, data: LinkedData, leaf: LeafTable, k: int,
+def _protected(request: AggregateRequest, data: LinkedData, leaf: LeafTable, k: int, minimum: int,
                ledger: "disclosure.ReleaseLedger | None") -> AnswerTable:
     names = [ledger_dimension_name(ref, request.reference_date) for ref in request.dimensions]
     dims = [disclosure.Dimension(name, d.categories) for name, d in zip(names, leaf.dimensions)]
     m = leaf.measure
     protected = disclosure.protect(
-        dims, leaf.counts, k=k, numerators=leaf.numerators, ledger=ledger,
+        dims, leaf.counts, k=k, minimum=minimum, numerators=leaf.numerators, ledger=ledger,
         snapshot=data.snapshot or None, population=ledger_population(request, m),
         numerator_measure=m.name,
     )

@@ -71,12 +71,12 @@ def write_source(path, source: str, rows: list[dict], people: np.ndarray) -> Non
                                 [None] * len(rows), payload))
 
 
-def serve_statistics(broker, pki, tmp_path):
+def serve_statistics(broker, pki, tmp_path, minimum_cell_size=5):
     """The statistics service on its own loopback port (the broker's TLS, policy and log)."""
     guard = Guard(broker.policies, RevocationList(pki / "crl.pem", pki / "ca.crt"), broker.recorder)
     clock = {"today": dt.date.today()}
     service = StatisticsService(guard, broker.store, broker.recorder, tmp_path / "data",
-                                today=lambda: clock["today"])
+                                minimum_cell_size, today=lambda: clock["today"])
     server = grpc.server(ThreadPoolExecutor(max_workers=2))
     statistics_pb2_grpc.add_StatisticsServiceServicer_to_server(service, server)
     port = server.add_secure_port("127.0.0.1:0", server_credentials(pki))
@@ -170,3 +170,34 @@ def test_a_bad_request_file_is_refused_before_contacting_the_broker(pki, tmp_pat
     text = REQUEST.replace('"sex"', '"religion"')
     assert aggregate("127.0.0.1:9", pki, tmp_path, text) == 2
     assert "unknown dimension 'religion'" in capsys.readouterr().err
+
+
+def test_the_system_minimum_cell_size_overrides_a_lower_authorisation(statistics_server, pki, tmp_path):
+    """The policy's authorisation allows k=5; a broker configured with minimum 20 applies 20."""
+    _, _, broker = statistics_server
+    server, address, _ = serve_statistics(broker, pki, tmp_path / "strict", minimum_cell_size=20)
+    out = tmp_path / "strict.csv"
+    try:
+        assert aggregate(address, pki, tmp_path, REQUEST, "--format", "csv", "-o", str(out)) == 0
+    finally:
+        server.stop(0.5)
+    rows = [r for r in csv.DictReader(io.StringIO(out.read_text())) if r["measure"] == "persons"]
+    assert any(r["status"] == "primary" for r in rows)
+    published = [int(r["count"]) for r in rows if r["status"] == "published"]
+    assert published and all(count == 0 or count >= 20 for count in published)
+
+
+def test_a_table_the_ledger_cannot_protect_is_refused_and_logged(statistics_server, pki, tmp_path, capsys):
+    """Three two-way tables over a cycle of dimensions (A x B, B x C, C x A) cannot be audited
+    jointly by linking shared cells; the third is refused, not released unaudited."""
+    address, _, broker = statistics_server
+    pairs = [("origin_group:sem", "sex"), ("sex", "education_level"), ("education_level", "origin_group:sem")]
+    codes = []
+    for a, b in pairs:
+        text = REQUEST.replace('measures = ["persons", "outflow_to_work_12m"]', 'measures = ["persons"]')
+        text = text.replace('dimensions = ["origin_group:sem", "sex"]', f'dimensions = ["{a}", "{b}"]')
+        codes.append(aggregate(address, pki, tmp_path, text))
+    assert codes == [0, 0, 2]
+    assert "FAILED_PRECONDITION" in capsys.readouterr().err
+    entries = [json.loads(e) for e in broker.log.entries(0, broker.log.size())]
+    assert [e["decision"] for e in entries if e["type"] == "request"] == ["granted", "granted", "refused"]
