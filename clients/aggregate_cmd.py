@@ -12,9 +12,7 @@ figures ever reach this side: there is deliberately no offline mode over linked 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from linkage.aggregate import registry
 from linkage.aggregate.answer import AggregateAnswer, AnswerCell, render_text, to_csv
 from linkage.aggregate.plot import plot_answer
 from linkage.errors import LinkageError
+from linkage.files import write_atomic
 from linkage.aggregate.request import AggregateRequest, load_request
 from linkage.aggregate.service import answer_dimensions, answer_table, describe
 from proto.linkage.v1 import statistics_pb2, statistics_pb2_grpc
@@ -102,16 +101,9 @@ def render(answer: AggregateAnswer, form: str) -> str:
 
 def write_atomically(path: Path, text: str) -> None:
     try:
-        handle, partial = tempfile.mkstemp(prefix=path.name, suffix=".partial", dir=path.parent)
+        write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
 
 
 def _aggregate(args: argparse.Namespace) -> int:

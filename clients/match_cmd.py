@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from linkage.extract import load_encoded
+from linkage.files import write_atomic
 from linkage.matching import MatchingError, encoded_set, link
 from linkage.matching.groups_csv import write_groups
 
@@ -77,13 +77,10 @@ def _load(path: str):
 
 
 def _write_json(path: str, document: dict) -> None:
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.partial")
     try:
-        partial.write_text(json.dumps(document, indent=2) + "\n")
-        os.replace(partial, target)
+        write_atomic(path, (json.dumps(document, indent=2) + "\n").encode())
     except OSError as exc:
-        raise MatchingError(f"cannot write {target}: {exc.strerror}") from None
+        raise MatchingError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _print_summary(result, rows: int, output: str) -> None:

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from linkage.errors import LinkageError
+from linkage.files import atomic_file
 from linkage.sources import Attribute, Value, source_spec
 
 FORMAT = "linkage-extract/1"
@@ -122,10 +123,8 @@ def write_extract(path: str | Path, extract: Extract) -> None:
         attribute = spec.attribute(name)
         columns[name] = pa.array(extract.payload[name], arrow_type(attribute))
     table = pa.table(columns).replace_schema_metadata(header.to_metadata())
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial")
-    pq.write_table(table, partial, compression="zstd")
-    partial.replace(target)
+    with atomic_file(path) as handle:
+        pq.write_table(table, handle, compression="zstd")
 
 
 def read_header(path: str | Path) -> ExtractHeader:

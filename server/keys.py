@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from linkage.errors import LinkageError
-from server.files import write_atomic
+from linkage.files import write_atomic
 
 DATA_KEY_ENV = "LINKAGE_DATA_KEY"
 DATA_KEY_BYTES = 32

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from linkage.errors import LinkageError
-from server.files import write_atomic
+from linkage.files import write_atomic
 
 DEFAULT_ORGANISATIONS = ("ksz", "vdab", "integration", "education", "statistics", "auditor")
 BROKER_NAME = "broker"

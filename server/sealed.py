@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from linkage.errors import LinkageError
-from server.files import fsync_dir
+from linkage.files import atomic_file, fsync_dir
 
 MAGIC = b"LKSEAL1\n"
 RECORD_BYTES = 4 * 1024 * 1024
@@ -79,31 +79,20 @@ def seal(path: str | Path, key: bytes, label: str, chunks: Iterable[bytes]) -> i
     Returns the number of plaintext bytes written.
     """
     aead = AESGCM(key)
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.tmp")
     tag = label.encode()
     total = 0
-    try:
-        with open(partial, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(MAGIC)
-            index = 0
-            pending: bytes | None = None
-            for chunk in chunks:
-                for piece in _pieces(chunk):
-                    if pending is not None:
-                        handle.write(_encrypt(aead, tag, index, False, pending))
-                        index += 1
-                    pending = piece
-                    total += len(piece)
-            handle.write(_encrypt(aead, tag, index, True, pending or b""))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    fsync_dir(target.parent)
+    with atomic_file(path, 0o600) as handle:
+        handle.write(MAGIC)
+        index = 0
+        pending: bytes | None = None
+        for chunk in chunks:
+            for piece in _pieces(chunk):
+                if pending is not None:
+                    handle.write(_encrypt(aead, tag, index, False, pending))
+                    index += 1
+                pending = piece
+                total += len(piece)
+        handle.write(_encrypt(aead, tag, index, True, pending or b""))
     return total
 
 

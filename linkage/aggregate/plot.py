@@ -9,8 +9,6 @@ population, the period and the origin definition; a footnote names the disclosur
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +20,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from linkage.aggregate.answer import TOTAL, AggregateAnswer, AnswerTable, title  # noqa: E402
 from linkage.errors import LinkageError  # noqa: E402
+from linkage.files import atomic_file  # noqa: E402
 
 SUPPRESSED_HATCH = "///"
 SUPPRESSED_LABEL = "suppressed"
@@ -50,16 +49,11 @@ def plot_answer(answer: AggregateAnswer, path: str | Path, measure: str | None =
     table = choose_table(answer, measure)
     figure = _figure(answer, table, width_px / dpi, height_px / dpi)
     target = Path(path)
-    handle, partial = tempfile.mkstemp(prefix=target.name, suffix=".partial.png",
-                                       dir=target.parent if str(target.parent) else ".")
-    os.close(handle)
     try:
-        figure.savefig(partial, dpi=dpi, format="png")
-        os.replace(partial, target)
+        with atomic_file(target) as handle:
+            figure.savefig(handle, dpi=dpi, format="png")
     finally:
         plt.close(figure)
-        if os.path.exists(partial):
-            os.unlink(partial)
     return target
 
 

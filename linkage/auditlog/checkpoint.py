@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from linkage.auditlog.errors import AuditLogError
-from linkage.auditlog.files import atomic_file
+from linkage.files import atomic_file
 from linkage.auditlog.tree_head import SignedTreeHead
 
 

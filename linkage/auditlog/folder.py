@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from linkage.auditlog.errors import AuditLogError, LogFolderError
-from linkage.auditlog.files import atomic_folder
+from linkage.files import atomic_folder
 from linkage.auditlog.hashing import HASH_SIZE, hash_leaf
 from linkage.auditlog.tree_head import SignedTreeHead
 

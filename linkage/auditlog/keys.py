@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from linkage.auditlog.errors import KeyFileError
-from linkage.auditlog.files import atomic_file
+from linkage.files import atomic_file
 
 PRIVATE_KEY_NAME = "log.key"
 PUBLIC_KEY_NAME = "log.pub"

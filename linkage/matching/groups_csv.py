@@ -9,12 +9,12 @@ rows are ordered by group id and then by the order of the input files.
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from linkage.files import atomic_text_file
 from linkage.matching.errors import MatchingError
 
 COLUMNS = ("group_id", "source", "record_id")
@@ -40,17 +40,13 @@ def write_groups(
         (int(g), sources[k], record_ids[k][i])
         for g, k, i in zip(numbered.tolist(), set_index[order].tolist(), local[order].tolist())
     )
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.partial")
     try:
-        with open(partial, "w", newline="", encoding="utf-8") as handle:
+        with atomic_text_file(path, newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
             writer.writerows(rows)
-        os.replace(partial, target)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise MatchingError(f"cannot write {target}: {exc.strerror}") from None
+        raise MatchingError(f"cannot write {path}: {exc.strerror}") from None
     return len(order)
 
 

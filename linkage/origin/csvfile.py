@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from linkage.files import atomic_text_file
 from linkage.origin.classify import classify_codes, definition, grouping
 from linkage.origin.definitions import Definition
 from linkage.origin.errors import OriginError, UnknownCodeError
@@ -58,14 +57,9 @@ def classify_csv(input_path: str | Path, output_path: str | Path, definition_nam
         source = open(input_path, newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise OriginError(f"cannot read {input_path}: {exc.strerror}") from None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output_path.name}.", dir=output_path.parent)
-    except OSError as exc:
-        source.close()
-        raise OriginError(f"cannot write next to {output_path}: {exc.strerror}") from None
     rows = number = 0
     try:
-        with source, os.fdopen(fd, "w", newline="", encoding="utf-8") as sink:
+        with source, atomic_text_file(output_path, newline="") as sink:
             reader = csv.reader(source, delimiter=delimiter)
             writer = csv.writer(sink, delimiter=delimiter, lineterminator="\n")
             header = next(reader, None)
@@ -89,14 +83,10 @@ def classify_csv(input_path: str | Path, output_path: str | Path, definition_nam
                     added = seen[codes] = [origin.category, origin.country or "",
                                            groups.group_of(origin.country, reference_date), origin.generation]
                 writer.writerow([*record, *added])
-        os.replace(tmp, output_path)
     except csv.Error as exc:
-        os.unlink(tmp)
         raise OriginError(f"row {number + 1} is not valid CSV ({exc}); check the delimiter and quoting") from None
     except UnicodeDecodeError:
-        os.unlink(tmp)
         raise OriginError(f"{input_path} is not UTF-8 text; save it as UTF-8") from None
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    except OSError as exc:
+        raise OriginError(f"cannot write {output_path}: {exc.strerror}") from None
     return ClassifySummary(rows, chosen, groups, reference_date)

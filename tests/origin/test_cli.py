@@ -95,7 +95,7 @@ def test_unknown_definition_names_the_known_ones(tmp_path, capsys):
 @pytest.mark.parametrize(("options", "message"), [
     (["--grouping", "continents"], "unknown grouping 'continents'; known groupings: belgium, eu15"),
     (["--delimiter", ";;"], "delimiter must be one character"),
-    (["-o", "no/such/dir/out.csv"], "cannot write next to"),
+    (["-o", "no/such/dir/out.csv"], "cannot write no/such/dir/out.csv"),
 ])
 def test_bad_options(tmp_path, capsys, monkeypatch, options, message):
     monkeypatch.chdir(tmp_path)

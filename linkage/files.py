@@ -1,17 +1,24 @@
-"""Crash-safe writing: a file or folder appears complete under its name, or not at all."""
+"""Crash-safe writing: a file or folder appears complete under its name, or not at all.
+
+Every file the project writes for a user or keeps as state goes through here: the data goes
+to a temporary file beside the target (created with its final mode, so a private key is
+never readable by others, not even for a moment), is fsynced, and is renamed into place.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterable, TextIO
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: str | Path) -> None:
+    """Make a rename or unlink in ``directory`` durable."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -34,7 +41,24 @@ def atomic_file(path: str | Path, mode: int = 0o644) -> Iterator[BinaryIO]:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
+
+
+@contextlib.contextmanager
+def atomic_text_file(path: str | Path, mode: int = 0o644, newline: str | None = None) -> Iterator[TextIO]:
+    """:func:`atomic_file` for UTF-8 text (``newline=""`` for the csv module)."""
+    with atomic_file(path, mode) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline=newline)
+        yield text
+        text.flush()
+        text.detach()
+
+
+def write_atomic(path: str | Path, data: bytes | Iterable[bytes], mode: int = 0o644) -> None:
+    """Write ``data`` (bytes, or an iterable of byte pieces) atomically with ``mode``."""
+    with atomic_file(path, mode) as handle:
+        for piece in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
+            handle.write(piece)
 
 
 @contextlib.contextmanager
@@ -57,5 +81,5 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
     if target.exists():
         os.rename(target, previous)
     os.rename(building, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     shutil.rmtree(previous, ignore_errors=True)
