@@ -27,7 +27,8 @@ from clients.broker_cmds import connect, start_run, upload_extract, watch_run  #
 from linkage.auditlog import generate_log_keypair  # noqa: E402
 from linkage.extract import Extract, ExtractHeader, write_extract  # noqa: E402
 from linkage.sources import PAYLOAD_VERSION  # noqa: E402
-from server.keys import generate_data_key, generate_signing_keypair  # noqa: E402
+from server.keys import generate_data_key
+from linkage.signing_keys import generate_keypair  # noqa: E402
 from server.pki import init_pki  # noqa: E402
 from server.policy import example_policy  # noqa: E402
 from server.process import BrokerProcess  # noqa: E402
@@ -41,7 +42,7 @@ SOURCES = ("ksz", "vdab", "integration", "education")
 def make_pki(directory: Path) -> None:
     init_pki(directory)
     generate_log_keypair(directory)
-    generate_signing_keypair(directory, "receipt")
+    generate_keypair(directory, "receipt")
     generate_data_key(directory / "data.key")
     (directory / "policy.toml").write_text(example_policy(("ksz", "vdab", "integration", "education", "statistics", "auditor")))
 

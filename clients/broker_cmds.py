@@ -29,7 +29,7 @@ from linkage.errors import LinkageError
 from linkage.extract import read_header
 from proto.linkage.v1 import broker_pb2, broker_pb2_grpc
 from server.config import load_config
-from server.keys import load_public_key
+from linkage.signing_keys import load_public_key
 from server.receipts import ReceiptError, verify_receipt
 from server.tls import channel_credentials
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from linkage.auditlog import generate_log_keypair
 from server import pki
-from server.keys import generate_data_key, generate_signing_keypair
+from server.keys import generate_data_key
+from linkage.signing_keys import generate_keypair
 from server.policy import example_policy
 
 
@@ -32,7 +33,7 @@ def _init(args: argparse.Namespace) -> int:
         generate_log_keypair(directory)
         made.append("log.key")
     if not (directory / "receipt.key").exists():
-        generate_signing_keypair(directory, "receipt")
+        generate_keypair(directory, "receipt")
         made.append("receipt.key")
     if not (directory / "data.key").exists():
         generate_data_key(directory / "data.key")

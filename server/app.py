@@ -28,7 +28,8 @@ from server.config import BrokerConfig, ConfigError
 from server.events import Recorder
 from server.guard import Guard
 from server.info_service import BrokerService
-from server.keys import load_data_key, load_signing_key
+from linkage.signing_keys import load_signing_key
+from server.keys import load_data_key
 from server.linkage_config import LinkageConfiguration
 from server.policy import PolicyError, PolicyStore
 from server.run_service import RunService

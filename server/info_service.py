@@ -5,7 +5,7 @@ from __future__ import annotations
 from proto.linkage.v1 import broker_pb2, broker_pb2_grpc
 from server.config import BrokerConfig
 from server.guard import Guard, rpc
-from server.keys import public_pem
+from linkage.signing_keys import public_pem
 from server.linkage_config import LinkageConfiguration
 from server.policy import authorise_info
 

@@ -4,7 +4,7 @@
   broker stores. The environment variable ``LINKAGE_DATA_KEY`` (base64) takes precedence,
   for deployments that inject secrets (a container secret, systemd ``LoadCredential``).
 - ``receipt.key`` / ``receipt.pub``: Ed25519 (PEM), signs upload receipts; providers verify
-  receipts with ``receipt.pub``.
+  receipts with ``receipt.pub``. Made and read with :mod:`linkage.signing_keys`.
 """
 
 from __future__ import annotations
@@ -14,18 +14,11 @@ import binascii
 import os
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
-from linkage.errors import LinkageError
 from linkage.files import write_atomic
+from linkage.signing_keys import KeyFileError
 
 DATA_KEY_ENV = "LINKAGE_DATA_KEY"
 DATA_KEY_BYTES = 32
-
-
-class KeyFileError(LinkageError):
-    """A key file is missing or unreadable."""
 
 
 def generate_data_key(path: str | Path) -> Path:
@@ -61,47 +54,3 @@ def load_data_key(path: str | Path | None) -> bytes:
     if mode:
         raise KeyFileError(f"{file} is readable by group or others; run: chmod 600 {file}")
     return _decode_data_key(text, str(file))
-
-
-def generate_signing_keypair(directory: str | Path, name: str) -> tuple[Path, Path]:
-    """Write ``NAME.key`` (0600) and ``NAME.pub``, Ed25519 in PEM."""
-    key = Ed25519PrivateKey.generate()
-    private = Path(directory) / f"{name}.key"
-    public = Path(directory) / f"{name}.pub"
-    write_atomic(
-        private,
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-        mode=0o600,
-    )
-    write_atomic(public, public_pem(key.public_key()))
-    return private, public
-
-
-def public_pem(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-    except OSError as exc:
-        raise KeyFileError(f"cannot read the signing key {path} ({exc.strerror})") from None
-    except ValueError:
-        raise KeyFileError(f"{path} is not a PEM private key") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path} is not an Ed25519 key")
-    return key
-
-
-def load_public_key(path: str | Path) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(Path(path).read_bytes())
-    except OSError as exc:
-        raise KeyFileError(f"cannot read the public key {path} ({exc.strerror})") from None
-    except ValueError:
-        raise KeyFileError(f"{path} is not a PEM public key") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path} is not an Ed25519 public key")
-    return key

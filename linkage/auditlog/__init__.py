@@ -21,7 +21,6 @@ from linkage.auditlog.errors import (
     InvalidEntryError,
     InvalidProofError,
     InvalidSignatureError,
-    KeyFileError,
     LogFolderError,
     PersonalDataError,
 )
@@ -30,6 +29,7 @@ from linkage.auditlog.keys import generate_log_keypair, load_public_key, load_si
 from linkage.auditlog.log import AuditLog
 from linkage.auditlog.proofs import verify_consistency, verify_inclusion
 from linkage.auditlog.tree_head import SignedTreeHead
+from linkage.signing_keys import KeyFileError
 from linkage.auditlog.verify import VerificationReport, verify_folder
 
 __all__ = [

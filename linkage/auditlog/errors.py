@@ -27,9 +27,5 @@ class InvalidSignatureError(AuditLogError):
     """A signed tree head is not signed by the expected key, or its signature is broken."""
 
 
-class KeyFileError(AuditLogError):
-    """A key file is missing, unreadable or not an Ed25519 key."""
-
-
 class LogFolderError(AuditLogError):
     """An offline log folder is missing, incomplete or malformed."""

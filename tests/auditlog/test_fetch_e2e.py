@@ -8,7 +8,8 @@ from linkage.auditlog import generate_log_keypair, load_public_key, verify_folde
 serve_module = pytest.importorskip("server.app")
 from server import pki as pki_module  # noqa: E402
 from server.config import load_config  # noqa: E402
-from server.keys import generate_data_key, generate_signing_keypair  # noqa: E402
+from server.keys import generate_data_key
+from linkage.signing_keys import generate_keypair  # noqa: E402
 from server.policy import example_policy  # noqa: E402
 
 
@@ -17,7 +18,7 @@ def broker(tmp_path):
     pki = tmp_path / "pki"
     pki_module.init_pki(pki, pki_module.DEFAULT_ORGANISATIONS)
     generate_log_keypair(pki)
-    generate_signing_keypair(pki, "receipt")
+    generate_keypair(pki, "receipt")
     generate_data_key(pki / "data.key")
     (pki / "policy.toml").write_text(example_policy(pki_module.DEFAULT_ORGANISATIONS))
     handle = serve_module.serve(load_config(None, {

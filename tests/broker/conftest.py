@@ -13,7 +13,8 @@ from linkage.auditlog import generate_log_keypair
 from server import pki as pki_module
 from server.app import serve
 from server.config import load_config
-from server.keys import generate_data_key, generate_signing_keypair
+from server.keys import generate_data_key
+from linkage.signing_keys import generate_keypair
 from server.policy import example_policy
 
 ORGANISATIONS = (*pki_module.DEFAULT_ORGANISATIONS, "stranger")
@@ -25,7 +26,7 @@ def pki_dir(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("pki")
     pki_module.init_pki(directory, ORGANISATIONS)
     generate_log_keypair(directory)
-    generate_signing_keypair(directory, "receipt")
+    generate_keypair(directory, "receipt")
     generate_data_key(directory / "data.key")
     (directory / "policy.toml").write_text(example_policy(pki_module.DEFAULT_ORGANISATIONS))
     other = tmp_path_factory.mktemp("other-ca")
