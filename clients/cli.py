@@ -13,34 +13,45 @@ import sys
 
 from linkage.errors import LinkageError
 
-COMMANDS = (
-    "clients.encode_cmd",
-    "clients.match_cmd",
-    "clients.synth_cmd",
-    "clients.origin_cmd",
-    "clients.protect_cmd",
-    "clients.audit_cmd",
-    "clients.pki_cmd",
-    "clients.broker_cmds",
-    "clients.aggregate_cmd",
-)
+COMMANDS: dict[str, str] = {
+    "encode": "clients.encode_cmd",
+    "match": "clients.match_cmd",
+    "synth": "clients.synth_cmd",
+    "origin": "clients.origin_cmd",
+    "protect": "clients.protect_cmd",
+    "audit": "clients.audit_cmd",
+    "pki": "clients.pki_cmd",
+    "serve": "clients.broker_cmds",
+    "upload": "clients.broker_cmds",
+    "run": "clients.broker_cmds",
+    "runs": "clients.broker_cmds",
+    "whoami": "clients.broker_cmds",
+    "receipt": "clients.broker_cmds",
+    "aggregate": "clients.aggregate_cmd",
+}
+"""Subcommand -> the module that registers it."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with a known ``command``, only that command's module is imported
+    (the modules pull in gRPC, DuckDB, matplotlib ...: a provider's `linkage encode`
+    should not wait for the broker's dependencies to load)."""
     parser = argparse.ArgumentParser(
         prog="linkage",
         description="Privacy-preserving record linkage for origin statistics.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in COMMANDS:
+    modules = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in modules:
         importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    parser = build_parser(arguments[0] if arguments else None)
+    args = parser.parse_args(arguments)
     try:
         return int(args.func(args) or 0)
     except LinkageError as exc:
