@@ -210,17 +210,58 @@ def _publish_order(structure, values, suppressed, forced, cost) -> list[int]:
 
 def _hypercubes(structure, values, quantities, suppressed, forced, cost) -> list[int]:
     """For each single-cell unsafe quantity, smallest first, the cheapest hypercube move
-    with enough room (cells already suppressed cost nothing, so moves are shared)."""
+    with enough room (cells already suppressed cost nothing, so moves are shared); then
+    ``_reroute`` looks for a cheaper pattern."""
     block = Block(structure, values, suppressed.copy())
-    added: list[int] = []
-    for q in sorted(quantities, key=lambda q: (q.value, q.cell)):
-        if _move(q, block) is not None:
+    single = [q for q in sorted(quantities, key=lambda q: (q.value, q.cell))
+              if _rooms(q, block)]
+    witness: dict[int, Move] = {}
+    for i, q in enumerate(single):
+        move = _move(q, block) or _cheapest_move(q, block, forced, cost)
+        if move is not None:
+            block.suppressed[list(move.new)] = True
+            witness[i] = move
+    _reroute(block, single, witness, suppressed, forced, cost)
+    return [int(c) for c in np.flatnonzero(block.suppressed & ~suppressed)]
+
+
+def _reroute(block: Block, single: list[Quantity], witness: dict[int, Move], keep, forced,
+             cost) -> None:
+    """Local search on the hypercube pattern: each secondary cell, most costly first, is
+    published again and the quantities whose move ran through it get the cheapest move
+    avoiding it; the change is kept when those moves cost less than the cell. A cell no
+    move needs any more is thereby published for free. (The greedy pass protects one
+    quantity at a time, so an early choice is often beaten once later moves exist.)"""
+    users: dict[int, set[int]] = {}
+    for i, move in witness.items():
+        for c in move.corners:
+            users.setdefault(int(c), set()).add(i)
+    order = sorted(np.flatnonzero(block.suppressed & ~keep), key=lambda c: (-cost[c], c))
+    for c in (int(c) for c in order):
+        block.suppressed[c] = False
+        avoid = forced.copy()
+        avoid[c] = True
+        added: list[int] = []
+        moves: dict[int, Move] = {}
+        spent = 0.0
+        for i in sorted(users.get(c, ())):
+            move = _move(single[i], block) or _cheapest_move(single[i], block, avoid, cost)
+            spent += np.inf if move is None else float(cost[list(move.new)].sum())
+            if spent >= cost[c]:
+                break
+            block.suppressed[list(move.new)] = True
+            added.extend(move.new)
+            moves[i] = move
+        if spent >= cost[c]:
+            block.suppressed[added] = False
+            block.suppressed[c] = True
             continue
-        cube = _cube_for(q, block, 0, forced, cost)
-        if cube:
-            block.suppressed[list(cube)] = True
-            added.extend(cube)
-    return added
+        for i, move in moves.items():
+            for x in witness[i].corners:
+                users[int(x)].discard(i)
+            for x in move.corners:
+                users.setdefault(int(x), set()).add(i)
+            witness[i] = move
 
 
 def _unsafe_vectors(structure, quantities, unsafe_cells) -> list[dict[int, int]]:
@@ -310,28 +351,36 @@ def _audit_and_augment(blocks, target, quantities, prior_quantities, forced, cos
         model = None
 
 
-def _rooms(q: Quantity, block: Block) -> tuple[np.ndarray, np.ndarray] | None:
-    """How far a move may take a single-cell quantity down and up in each cell. A count
-    moves freely upwards; in a rate table a denominator or complement moves through the
-    complement (the numerator stays), a numerator needs room below it and in the
-    complement above it."""
+def _rooms(q: Quantity, block: Block) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Ways a move can carry a single-cell quantity: per way, how far it may go down and
+    up in each cell (none when the quantity spans several cells). A count moves within
+    [0, population total]. In a rate table a move either changes the denominator alone
+    (the complement moves, the numerator stays) or the denominator and numerator together
+    (persons with the status come or go, the complement stays): a denominator can use
+    either, a complement the first, a numerator the second."""
     if any(c != q.cell for _, c, _ in q.terms):
-        return None
-    unbounded = np.full(block.values.shape[1], np.inf)
+        return []
+    den = block.values[0]
+    inner = block.structure.inner_count == 1
+    up = np.where(inner, float(den.max()) - den, np.inf)     # inner cells are <= the total
     if block.values.shape[0] == 1:
-        return block.values[0], unbounded
-    complement = block.values[0] - block.values[1]
-    if [m for m, _, _ in q.terms] == [NUMERATOR]:
-        return block.values[1], complement
-    return complement, unbounded
+        return [(den, up)]
+    complement, numerator = den - block.values[1], block.values[1]
+    measures = [m for m, _, _ in q.terms]
+    if measures == [NUMERATOR]:
+        return [(numerator, up)]
+    if len(measures) == 2:
+        return [(complement, up)]
+    return [(complement, up), (numerator, up)]
 
 
 def _move(q: Quantity, block: Block) -> Move | None:
     """A move over suppressed cells that protects a single-cell unsafe quantity."""
-    rooms = _rooms(q, block)
-    if rooms is None:
-        return None
-    return protected_by_move(block.structure, q.cell, rooms, q.value, q.k, block.suppressed)
+    for rooms in _rooms(q, block):
+        move = protected_by_move(block.structure, q.cell, rooms, q.value, q.k, block.suppressed)
+        if move is not None:
+            return move
+    return None
 
 
 def _moves_are_proofs(blocks, target) -> bool:
@@ -376,13 +425,19 @@ def _prune(blocks, target, quantities, keep, cost, ub) -> None:
 
 
 def _cube_for(q: Quantity, block: Block, target: int, forced, cost) -> list[int] | None:
-    """The cheapest hypercube move protecting a single-cell unsafe quantity of this table."""
-    rooms = _rooms(q, block) if q.block == target else None
-    if rooms is None:
-        return None
-    move = best_cube(block.structure, q.cell, rooms, q.value, q.k, block.suppressed,
-                     forced, cost)
+    """The cells to suppress for the cheapest hypercube move protecting a single-cell
+    unsafe quantity of this table."""
+    move = _cheapest_move(q, block, forced, cost) if q.block == target else None
     return None if move is None else list(move.new)
+
+
+def _cheapest_move(q: Quantity, block: Block, forced, cost) -> Move | None:
+    moves = [best_cube(block.structure, q.cell, rooms, q.value, q.k, block.suppressed,
+                       forced, cost) for rooms in _rooms(q, block)]
+    moves = [m for m in moves if m is not None]
+    if not moves:
+        return None
+    return min(moves, key=lambda m: (float(cost[list(m.new)].sum()), m.new))
 
 
 def _cheapest(candidates, block: Block, target: int, forced, cost) -> list[int] | None:
