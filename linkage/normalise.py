@@ -5,16 +5,22 @@ and ``VANDENBROECK`` at VDAB give the same encoding. Any change to a rule change
 :data:`NORMALISATION_VERSION`, which is part of every extract's fingerprint: extracts made
 under different rules can then never be linked by mistake.
 
-Rules (version 1):
+Rules (version 2):
 
 - text: Unicode NFKC, case folding, letters without a decomposition mapped by a fixed table
   (``ł``→``l``, ``ø``→``o``, ``ı``→``i``, ``æ``→``ae``, ``đ``→``d`` …), then every
   combining mark (accent, cedilla, ogonek …) removed;
 - names: apostrophes removed (``D'Hondt`` → ``dhondt``), every other non-letter is a
   separator; separators collapse to one space; name particles are joined to the word that
-  follows (``Van den Broeck`` → ``vandenbroeck``, ``El-Amrani`` → ``elamrani``);
+  follows (``Van den Broeck`` → ``vandenbroeck``, ``El-Amrani`` → ``elamrani``); every
+  word is then folded to one spelling of its sound (:func:`fold_spelling`:
+  ``Mohammed``/``Mohamed`` → ``mohamed``, ``Youssef``/``Yousef``/``Joessef`` → ``iusef``,
+  ``Khalid`` → ``halid``), because registers transliterate the same name differently;
 - birth dates: the usual Belgian forms, with day and month ``00`` meaning unknown (as in
-  the national register) and normalised to a :class:`PartialDate`.
+  the national register) and normalised to a :class:`PartialDate`; 1 January counts as an
+  unknown day and month, because registers write it for an unknown birth date.
+
+Version 1 had neither the spelling fold nor the 1 January rule.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from dataclasses import dataclass
 
 from linkage.errors import LinkageError
 
-NORMALISATION_VERSION = "1"
+NORMALISATION_VERSION = "2"
 
 EARLIEST_BIRTH_YEAR = 1880
+PLACEHOLDER_DAY_MONTH = (1, 1)
+"""Day and month written for an unknown birth date; treated as unknown."""
 
 
 class NormalisationError(LinkageError, ValueError):
@@ -60,6 +68,33 @@ GIVEN_NAME_PARTICLES = frozenset({"abd", "abdel", "abdal", "abdul", "abdoul", "a
 ``Ben`` is not among them: it is also a given name of its own."""
 
 
+_SPELLING_FOLDS = {
+    # consonant digraphs of French, English, German, Dutch and Slavic romanisations
+    "tch": "ch", "tsh": "ch", "sh": "ch", "sz": "ch", "kh": "h", "gh": "g", "ph": "f",
+    "th": "t", "dzh": "j", "zh": "j", "dj": "j", "ck": "k", "q": "k", "x": "ks",
+    # vowels: Dutch oe/ie/ij, French ou, English ee; y and j as the vowel-like i
+    "ij": "i", "ou": "u", "oe": "u", "ee": "i", "ie": "i", "y": "i", "j": "i", "ei": "ai",
+}
+_SPELLING = re.compile("|".join(sorted(_SPELLING_FOLDS, key=len, reverse=True)))
+_REPEATED = re.compile(r"(\w)\1+")
+
+
+def fold_spelling(word: str) -> str:
+    """One spelling for the transliterations of a name word: ``Mohammed`` and ``Mohamed`` →
+    ``mohamed``; ``Youssef``, ``Yousef`` and ``Joessef`` → ``iusef``; ``Khadija`` and
+    ``Khadidja`` → ``hadia``; ``Hussein`` and ``Hüseyin`` → ``husain``; ``Olexandr`` →
+    ``oleksandr``. Letter groups that registers write differently for one sound are mapped
+    to one of them (:data:`_SPELLING_FOLDS`, longest first), then doubled letters are
+    collapsed, until nothing changes. The result is only hashed, never shown, so it need not
+    be a real spelling; what matters is that every provider gets the same one."""
+    while True:
+        folded = _REPEATED.sub(r"\1", _SPELLING.sub(lambda m: _SPELLING_FOLDS[m.group(0)], word))
+        if folded == word:
+            return word
+        word = folded
+
+
+
 def fold_text(raw: str) -> str:
     """Case- and accent-insensitive form of any text; separators are kept as they are."""
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", raw).casefold())
@@ -70,6 +105,18 @@ def fold_text(raw: str) -> str:
 def _name_words(raw: str) -> list[str]:
     text = fold_text(raw).translate(_APOSTROPHES)
     return "".join(ch if ch.isalpha() else " " for ch in text).split()
+
+
+def _name(raw: str, particles: frozenset[str]) -> str:
+    """Words of a name, particles joined to the following word, then spelling-folded (after
+    joining, so that ``D Jan`` and ``Djan`` agree). Repeated until stable, because a fold
+    can make a particle (``dy`` → ``di``), so that normalising twice changes nothing."""
+    words = _name_words(raw)
+    while True:
+        joined = [fold_spelling(word) for word in _join_particles(words, particles)]
+        if joined == words:
+            return " ".join(words)
+        words = joined
 
 
 def _join_particles(words: list[str], particles: frozenset[str]) -> list[str]:
@@ -93,12 +140,12 @@ def _join_particles(words: list[str], particles: frozenset[str]) -> list[str]:
 
 def surname(raw: str) -> str:
     """Canonical surname: folded, particles joined, parts separated by one space."""
-    return " ".join(_join_particles(_name_words(raw), SURNAME_PARTICLES))
+    return _name(raw, SURNAME_PARTICLES)
 
 
 def given_names(raw: str) -> str:
     """All given names in their order, separated by one space (a hyphen separates too)."""
-    return " ".join(_join_particles(_name_words(raw), GIVEN_NAME_PARTICLES))
+    return _name(raw, GIVEN_NAME_PARTICLES)
 
 
 def first_given_name(raw: str) -> str:
@@ -139,7 +186,10 @@ def birth_date(raw: str, today: _dt.date | None = None) -> PartialDate | None:
     """Parse a birth date in one of :data:`DATE_FORMS`; ``None`` when empty.
 
     Day or month ``00`` means unknown, as in the national register; an unknown month makes
-    the day unknown too. Raises :class:`NormalisationError` for anything else.
+    the day unknown too. 1 January also gives an unknown day and month: registers write it
+    for a birth date they do not know (the national register's ``00/00`` often reaches other
+    registers as ``01/01``), and a placeholder that one source has and another has not would
+    count as a disagreement. Raises :class:`NormalisationError` for anything else.
     """
     value = raw.strip()
     if not value:
@@ -169,4 +219,6 @@ def birth_date(raw: str, today: _dt.date | None = None) -> PartialDate | None:
         raise NormalisationError("no such day in that month") from None
     if date > today:
         raise NormalisationError("birth date in the future")
+    if (month, day) == PLACEHOLDER_DAY_MONTH:
+        return PartialDate(year, None, None)
     return PartialDate(year, month, day)

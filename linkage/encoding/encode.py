@@ -71,7 +71,7 @@ def encode_csv(
     with open_csv(input_path, delimiter) as (header, rows):
         config = EncoderConfig(schema, secret, tuple(header), source, id_column, exact_column)
         encoder = RowEncoder(config)
-        used = {feature.column for feature in encoder.features if feature is not None}
+        used = {column for feature in encoder.features if feature is not None for column in feature.columns}
         _check_id_column(id_column, used | {exact_column})
         used |= {attribute.name for attribute in spec.payload} | {id_column, exact_column}
         summary = Summary(encoder.feature_names, exact_column, schema.clk_bits,

@@ -67,16 +67,26 @@ CACHE_SIZE = 1 << 16
 """Cells normalised per feature and kept: names and dates repeat, so most rows hit."""
 
 
-class Feature:
-    """One schema feature: where its value comes from and how it is normalised and checked."""
+class Source:
+    """Where a feature (or one part of a combined name feature) reads its value."""
 
-    def __init__(self, identifier: str, column: str, kind: str, part: str | None, field: FieldSpec) -> None:
-        self.identifier = identifier
+    def __init__(self, column: str, kind: str, part: str | None, field: FieldSpec) -> None:
         self.column = column
         self.kind = kind
         self.part = part
+        self.normalise = _normaliser(kind, field)
+
+
+class Feature:
+    """One schema feature: where its value comes from and how it is normalised and checked."""
+
+    def __init__(self, identifier: str, sources: Sequence[Source], field: FieldSpec) -> None:
+        self.identifier = identifier
+        self.sources = tuple(sources)
+        self.columns = tuple(source.column for source in self.sources)
+        self.column = "+".join(self.columns)
+        """The column, or the columns joined by ``+``; named in messages."""
         self.field = field
-        self._normalise = _normaliser(kind, field)
         properties = field.hashing_properties
         if properties.missing_value is None:
             properties.missing_value = MissingValueSpec(sentinel="", replace_with="")
@@ -84,30 +94,33 @@ class Feature:
         """What clkhash receives for a missing value: the schema's sentinel, or ``""`` (no bits)."""
         self.cell_value = lru_cache(maxsize=CACHE_SIZE)(self._cell_value)
 
-    def _cell_value(self, raw: str) -> str | None:
-        """The value to hash for a raw cell, adapted to the clkhash format; ``None`` when
-        missing. Raises :class:`FeatureError` with a reason that does not repeat the value."""
-        cell = raw.strip()
-        if cell == "" or self.field.is_missing_value(cell):
-            return None
-        try:
-            base = self._normalise(raw)
-        except NormalisationError as exc:
-            raise FeatureError(str(exc)) from None
-        value = self._derive(base) if base not in (None, "") else None
-        if value is None or value == "":
+    def _cell_value(self, *raw: str) -> str | None:
+        """The value to hash for the raw cells of :attr:`columns`, adapted to the clkhash
+        format; ``None`` when missing. Raises :class:`FeatureError` with a reason that does
+        not repeat the value."""
+        parts = [self._part_value(source, cell) for source, cell in zip(self.sources, raw)]
+        value = " ".join(part for part in parts if part)
+        if not value:
             return None
         if isinstance(self.field, StringSpec) and not self.field.regex_based and self.field.case == "upper":
             value = value.upper()
         _check(self.field, value)
         return value
 
-    def _derive(self, base: Base) -> str | None:
-        if base is None:
+    def _part_value(self, source: Source, raw: str) -> str | None:
+        cell = raw.strip()
+        if cell == "" or self.field.is_missing_value(cell):
             return None
+        try:
+            base = source.normalise(raw)
+        except NormalisationError as exc:
+            raise FeatureError(str(exc)) from None
+        return self._derive(base, source.part) if base not in (None, "") else None
+
+    def _derive(self, base: Base, part: str | None) -> str | None:
         if isinstance(base, PartialDate):
-            return _date_part(base, self.part, self.field)
-        if self.part == "first":
+            return _date_part(base, part, self.field)
+        if part == "first":
             return base.split(" ", 1)[0]
         if isinstance(self.field, EnumSpec):
             return _enum_value(self.field, base)
@@ -195,6 +208,22 @@ def _check_format(identifier: str, kind: str, part: str | None, field: FieldSpec
         raise SchemaError(f"feature {identifier!r} needs format type {names}")
 
 
+def _sources(identifier: str, field: FieldSpec) -> list[Source]:
+    """The column(s) a feature reads; ``A+B`` combines name columns (and only those)."""
+    sources = []
+    for piece in identifier.split("+"):
+        column, part = _split(piece)
+        kind = _kind_for(column, field)
+        _check_format(identifier, kind, part, field)
+        sources.append(Source(column, kind, part, field))
+    if len(sources) > 1:
+        if any(source.kind not in (GIVEN_NAMES, SURNAME) for source in sources):
+            raise SchemaError(f"feature {identifier!r}: only name columns can be combined with '+'")
+        if len({source.column for source in sources}) < len(sources):
+            raise SchemaError(f"feature {identifier!r} names a column twice")
+    return sources
+
+
 def plan_features(fields: Sequence[FieldSpec]) -> list[Feature | None]:
     """One :class:`Feature` per clkhash field, ``None`` for ignored ones.
 
@@ -207,10 +236,9 @@ def plan_features(fields: Sequence[FieldSpec]) -> list[Feature | None]:
         if isinstance(field, Ignore) or field.hashing_properties is None:
             plan.append(None)
             continue
-        column, part = _split(field.identifier)
-        kind = _kind_for(column, field)
-        _check_format(field.identifier, kind, part, field)
-        if kinds.setdefault(column, kind) != kind:
-            raise SchemaError(f"features reading column {column!r} need different normalisation")
-        plan.append(Feature(field.identifier, column, kind, part, field))
+        sources = _sources(field.identifier, field)
+        for source in sources:
+            if kinds.setdefault(source.column, source.kind) != source.kind:
+                raise SchemaError(f"features reading column {source.column!r} need different normalisation")
+        plan.append(Feature(field.identifier, sources, field))
     return plan

@@ -64,7 +64,7 @@ class RowEncoder:
         self.features = plan_features(clk_schema.fields)
         self.payload = source_spec(config.source).payload
         index = {name: i for i, name in enumerate(config.header)}
-        needed = [feature.column for feature in self.features if feature is not None]
+        needed = [column for feature in self.features if feature is not None for column in feature.columns]
         needed += [attribute.name for attribute in self.payload]
         needed += [name for name in (config.id_column, config.exact_column) if name]
         absent = list(dict.fromkeys(name for name in needed if name not in index))
@@ -75,7 +75,8 @@ class RowEncoder:
                 f"{', '.join(config.header)}"
             )
         self.index = index
-        self.positions = [None if feature is None else index[feature.column] for feature in self.features]
+        self.positions = [None if feature is None else tuple(index[column] for column in feature.columns)
+                          for feature in self.features]
         self.keys = generate_key_lists(
             config.secret, len(clk_schema.fields), key_size=clk_schema.kdf_key_size,
             salt=clk_schema.kdf_salt, info=clk_schema.kdf_info, kdf=clk_schema.kdf_type,
@@ -144,16 +145,16 @@ class RowEncoder:
         values: list[str] = []
         missing: list[str] = []
         failed: set[str] = set()
-        for feature, position in zip(self.features, self.positions):
+        for feature, positions in zip(self.features, self.positions):
             if feature is None:
                 values.append("")
                 continue
             value = None
-            if feature.column not in failed:
+            if failed.isdisjoint(feature.columns):
                 try:
-                    value = feature.cell_value(row.cells[position])
+                    value = feature.cell_value(*(row.cells[i] for i in positions))
                 except FeatureError as exc:
-                    failed.add(feature.column)
+                    failed.update(feature.columns)
                     problems.append(Problem(row.line, feature.column, str(exc)))
             if value is None:
                 missing.append(feature.identifier)

@@ -7,7 +7,8 @@
 3. Link on exact tokens (:mod:`.tokens`).
 4. For every pair of sets, compare the records that may still link (those whose group lacks
    the other set) and keep candidate pairs above a floor (:mod:`.candidates`).
-5. Choose the threshold from the best-score distribution unless one is given (:mod:`.threshold`).
+5. Unless one is given, choose the threshold from the scores of the mutual-best candidate
+   pairs (:mod:`.threshold`).
 6. Merge groups greedily, best pair first, one record per set per group (:mod:`.solver`).
 """
 
@@ -27,7 +28,7 @@ from linkage.matching.errors import MatchingError
 from linkage.matching.model import EncodedSet, LinkResult
 from linkage.matching.records import Records
 from linkage.matching.solver import solve
-from linkage.matching.threshold import BIN_WIDTH, choose_threshold, histogram
+from linkage.matching.threshold import BIN_WIDTH, choose_threshold, histogram, mutual_best
 from linkage.matching.tokens import link_tokens
 
 Progress = Callable[[str, float], None]
@@ -88,8 +89,9 @@ def link(
                           report)
     lap("similarity")
 
+    best = mutual_best(similar.ga, similar.gb, similar.scores, set_of)
     if threshold is None:
-        choice = choose_threshold(similar.scores, similar.floor)
+        choice = choose_threshold(similar.scores[best], similar.floor)
         chosen, origin, rationale = choice.value, "automatic", choice.rationale
     else:
         chosen, origin = float(threshold), "given"
@@ -115,6 +117,7 @@ def link(
         "token_vetoed_records": tokens.stats["vetoed_records"],
         "solver": solution.stats,
         "candidate_score_histogram": _score_histogram(sc, similar.floor),
+        "mutual_best_score_histogram": _score_histogram(sc[best], similar.floor),
         "seconds": timings,
     }
     split = [group_ids[records.offsets[k]:records.offsets[k + 1]] for k in range(len(sets))]

@@ -6,7 +6,9 @@ Rules, in order:
    with the same token (a duplicate registration), the one whose CLK agrees best with the
    other sets' records carrying that token is linked; the others are set aside (they are
    the same person as a group that already holds a record of their set, so they can link
-   nowhere else).
+   nowhere else) unless their CLK contradicts every other set's record of the token (rule
+   2): then the number was recorded against the wrong person, and the record goes on to
+   similarity matching to find its own.
 2. A token link is vetoed when it is contradicted by the CLKs: a record whose CLK is no
    more similar to any other record of its token group than an unrelated pair typically is
    (below ``unrelated_bound``) leaves the group. That catches a national number recorded
@@ -97,17 +99,20 @@ def link_tokens(
     # Keep groups spanning at least two sets; pick one record per set within them.
     keep = _spans_two_sets(group, sets)
     gids, group, sets = gids[keep], group[keep], sets[keep]
-    chosen = _one_per_set(gids, group, sets, records)
+    chosen, released = _one_per_set(gids, group, sets, records, unrelated_bound)
+    aside = ~chosen & ~released
     for k in range(records.set_count):
-        per_set[names[k]]["duplicates_set_aside"] = int(np.sum(~chosen & (sets == k)))
-    excluded[gids[~chosen]] = True
+        per_set[names[k]]["duplicates_set_aside"] = int(np.sum(aside & (sets == k)))
+        per_set[names[k]]["vetoed"] = int(np.sum(released & (sets == k)))
+    stats["vetoed_records"] = int(released.sum())
+    excluded[gids[aside]] = True
     gids, group, sets = gids[chosen], group[chosen], sets[chosen]
 
     if unrelated_bound is not None:
         vetoed = _contradicted(gids, group, records, unrelated_bound)
         for k in range(records.set_count):
-            per_set[names[k]]["vetoed"] = int(np.sum(vetoed & (sets == k)))
-        stats["vetoed_records"] = int(vetoed.sum())
+            per_set[names[k]]["vetoed"] += int(np.sum(vetoed & (sets == k)))
+        stats["vetoed_records"] += int(vetoed.sum())
         gids, group, sets = gids[~vetoed], group[~vetoed], sets[~vetoed]
         keep = _spans_two_sets(group, sets)
         gids, group = gids[keep], group[keep]
@@ -132,24 +137,29 @@ def _spans_two_sets(group: np.ndarray, sets: np.ndarray) -> np.ndarray:
     return np.repeat(highest > lowest, sizes)
 
 
-def _one_per_set(gids: np.ndarray, group: np.ndarray, sets: np.ndarray, records: Records) -> np.ndarray:
-    """Mask choosing one entry per (group, set); duplicates resolved by CLK agreement."""
+def _one_per_set(gids: np.ndarray, group: np.ndarray, sets: np.ndarray, records: Records,
+                 bound: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Masks choosing one entry per (group, set), duplicates resolved by CLK agreement, and
+    releasing the duplicates not chosen whose CLK scores below ``bound`` against every
+    record of the other sets in the group (``bound=None``: none released)."""
     chosen = np.ones(len(gids), dtype=bool)
+    released = np.zeros(len(gids), dtype=bool)
     if len(gids) < 2:
-        return chosen
+        return chosen, released
     same = (group[1:] == group[:-1]) & (sets[1:] == sets[:-1])
     if not same.any():
-        return chosen
+        return chosen, released
     # A plain loop over the groups holding duplicates: duplicate tokens are rare.
     dup_groups = np.unique(group[np.r_[same, False] | np.r_[False, same]])
     lo = np.searchsorted(group, dup_groups, side="left")
     hi = np.searchsorted(group, dup_groups, side="right")
     for start, stop in zip(lo, hi):
-        _choose_in_group(np.arange(start, stop), gids, sets, records, chosen)
-    return chosen
+        _choose_in_group(np.arange(start, stop), gids, sets, records, chosen, released, bound)
+    return chosen, released
 
 
-def _choose_in_group(members, gids, sets, records: Records, chosen: np.ndarray) -> None:
+def _choose_in_group(members, gids, sets, records: Records, chosen: np.ndarray, released: np.ndarray,
+                     bound: float | None) -> None:
     member_sets = sets[members]
     for k in np.unique(member_sets):
         mine = members[member_sets == k]
@@ -158,10 +168,14 @@ def _choose_in_group(members, gids, sets, records: Records, chosen: np.ndarray) 
         others = members[member_sets != k]
         ga = np.repeat(gids[mine], len(others))
         gb = np.tile(gids[others], len(mine))
-        mean = records.scores(ga, gb).reshape(len(mine), len(others)).mean(axis=1)
-        best = mine[int(np.argmax(mean))]
+        scores = records.scores(ga, gb).reshape(len(mine), len(others))
+        best = int(np.argmax(scores.mean(axis=1)))
         chosen[mine] = False
-        chosen[best] = True
+        chosen[mine[best]] = True
+        if bound is not None:
+            contradicted = scores.max(axis=1) < bound
+            contradicted[best] = False
+            released[mine[contradicted]] = True
 
 
 def _contradicted(gids: np.ndarray, group: np.ndarray, records: Records, bound: float) -> np.ndarray:

@@ -20,7 +20,7 @@ def national_number(birth: dt.date, counter: int, bis_offset: int = 0) -> str:
 
 
 def person(i: int, **overrides) -> dict:
-    birth = dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28)
+    birth = dt.date(1960 + i % 40, 1 + i % 12, 2 + i % 27)   # never 1 January, a placeholder
     row = {
         "record_id": f"p{i}",
         "insz": national_number(birth, 1 + i % 997),

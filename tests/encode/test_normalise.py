@@ -29,9 +29,9 @@ def test_particle_variants_give_one_surname(variants):
 
 
 def test_double_surname_keeps_its_parts_apart():
-    assert normalise.surname("Peeters-Janssens") == "peeters janssens"
-    assert normalise.surname("Peeters  Janssens") == "peeters janssens"
-    assert normalise.surname("Peeters De Smet") == "peeters desmet"
+    assert normalise.surname("Peeters-Janssens") == "piters iansens"
+    assert normalise.surname("Peeters  Janssens") == "piters iansens"
+    assert normalise.surname("Peeters De Smet") == "piters desmet"
 
 
 def test_particle_alone_stays_a_name():
@@ -46,12 +46,13 @@ def test_particle_alone_stays_a_name():
     ("Œuvrard", "oeuvrard"), ("Þór", "thor"), ("Ｍａｒｉａ", "maria"),
 ])
 def test_diacritics_and_special_letters_fold(raw, folded):
-    assert normalise.surname(raw) == folded
+    assert normalise.fold_text(raw) == folded
+    assert normalise.surname(raw) == normalise.surname(folded.upper()) != ""
 
 
 def test_given_names_keep_order_with_one_separator():
-    assert normalise.given_names("Jean-Pierre  Marie") == "jean pierre marie"
-    assert normalise.given_names(" Marie,Jeanne ") == "marie jeanne"
+    assert normalise.given_names("Jean-Pierre  Marie") == "ian pire mari"
+    assert normalise.given_names(" Marie,Jeanne ") == "mari iane"
     assert normalise.first_given_name("Mohamed Amine") == "mohamed"
     assert normalise.first_given_name("Abdel Kader Mohamed") == "abdelkader"
     assert normalise.first_given_name("Abdelkader") == "abdelkader"
@@ -59,7 +60,7 @@ def test_given_names_keep_order_with_one_separator():
 
 
 def test_ben_is_a_given_name_not_a_particle():
-    assert normalise.given_names("Ben Jan") == "ben jan"
+    assert normalise.given_names("Ben Jan") == "ben ian"
 
 
 names = st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
@@ -93,7 +94,7 @@ word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=10).f
 def test_any_particle_spelling_joins(particles, name, separator):
     spaced = " ".join(p.title() for p in particles) + " " + name.title()
     glued = separator.join(particles) + separator + name
-    assert normalise.surname(spaced) == normalise.surname(glued) == "".join(particles) + name
+    assert normalise.surname(spaced) == normalise.surname(glued) == normalise.fold_spelling("".join(particles) + name)
 
 
 @settings(max_examples=300, deadline=None)
@@ -104,7 +105,44 @@ def test_every_belgian_date_form_gives_the_same_date(date):
         date.strftime("%d.%m.%Y"), date.isoformat(), date.strftime("%Y%m%d"), f" {date.isoformat()} ",
     ]
     expected = PartialDate(date.year, date.month, date.day)
+    if (date.month, date.day) == (1, 1):
+        expected = PartialDate(date.year, None, None)      # the placeholder for an unknown date
     assert {normalise.birth_date(form, today=TODAY) for form in forms} == {expected}
+
+
+@pytest.mark.parametrize("variants", [
+    ["Mohammed", "Mohamed", "MOHAMMED"],
+    ["Youssef", "Yousef", "Joessef", "Yussef"],
+    ["Khadija", "Khadidja", "Hadija"],
+    ["Walid", "Waleed"], ["Karimi", "Kareemi"], ["Hosseini", "Hosseinee"],
+    ["Aicha", "Aisha", "Aysha"], ["Zeinab", "Zainab", "Zaynab"],
+    ["Oleksandr", "Olexandr"], ["Tshibangu", "Tchibangu", "Chibangu"],
+    ["Wijnants", "Wynants"], ["Boukhari", "Bukhari", "Boekhari"],
+    ["Öztürk", "Oztürk", "Ozturk"], ["Djamila", "Jamila"], ["Hussein", "Hüseyin", "Husein"],
+])
+def test_transliterations_of_one_name_agree(variants):
+    assert len({normalise.surname(v) for v in variants}) == 1
+    assert len({normalise.first_given_name(v) for v in variants}) == 1
+
+
+@pytest.mark.parametrize("different", [
+    ["Peeters", "Peters"], ["Maes", "Mees"], ["Ali", "Alia"], ["Jan", "Johan"], ["Nadia", "Nadine"],
+])
+def test_the_spelling_fold_keeps_different_names_apart(different):
+    assert len({normalise.surname(v) for v in different}) == len(different)
+
+
+def test_spelling_fold_is_stable_and_only_touches_letters():
+    for word in ("muhamed", "iusef", "oleksandr", "şahin", "иван", ""):
+        assert normalise.fold_spelling(normalise.fold_spelling(word)) == normalise.fold_spelling(word)
+    assert normalise.fold_spelling("иван") == "иван"
+
+
+def test_first_of_january_is_a_placeholder_for_an_unknown_day_and_month():
+    for form in ("01/01/1984", "1/1/1984", "1984-01-01", "19840101"):
+        assert normalise.birth_date(form, today=TODAY) == PartialDate(1984, None, None)
+    assert normalise.birth_date("02/01/1984", today=TODAY) == PartialDate(1984, 1, 2)
+    assert normalise.birth_date("01/02/1984", today=TODAY) == PartialDate(1984, 2, 1)
 
 
 def test_unknown_day_and_month_as_in_the_national_register():

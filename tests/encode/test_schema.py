@@ -33,9 +33,16 @@ def popcount(schema) -> int:
 def test_bundled_schema_loads_by_name():
     schema = load_schema("belgian-v1")
     assert schema.clk_bits == 1024
-    identifiers = [feature["identifier"] for feature in schema.document["features"]]
-    assert "given_names.first" in identifiers and "surname" in identifiers
-    assert not any(identifier.startswith("sex") for identifier in identifiers)
+    features = {feature["identifier"]: feature for feature in schema.document["features"]}
+    assert "given_names.first+surname" in features          # swap-proof: one set of name words
+    assert not any(identifier.startswith("sex") for identifier in features)
+    bits = {name: feature["hashing"]["strategy"]["bitsPerFeature"] for name, feature in features.items()}
+    # the year, the part of a birth date that registers rarely get wrong, weighs most of it
+    assert bits["birth_date.year"] > bits["birth_date.day"] + bits["birth_date.month"] - 1
+    # together the birth date weighs enough that a namesake with another birth date falls
+    # below the threshold (docs/matching.md): at least two thirds of the names' weight
+    date_bits = bits["birth_date.day"] + bits["birth_date.month"] + bits["birth_date.year"]
+    assert date_bits >= 2 * bits["given_names.first+surname"] / 3
 
 
 def test_both_xor_fold_spellings_really_fold():
@@ -125,4 +132,16 @@ def test_name_feature_with_a_date_format_is_refused():
     document = small_schema()
     document["features"][0]["format"] = {"type": "date", "format": "%Y-%m-%d"}
     with pytest.raises(SchemaError, match="needs format type string"):
+        plan_features(schema_from_dict(document).clkhash_schema().fields)
+
+
+@pytest.mark.parametrize("identifier, complaint", [
+    ("given_names.first+birth_date", "only name columns"),
+    ("surname+surname", "names a column twice"),
+    ("given_names.first+birth_date.year", "only name columns"),
+])
+def test_only_distinct_name_columns_combine(identifier, complaint):
+    document = small_schema()
+    document["features"][0]["identifier"] = identifier
+    with pytest.raises(SchemaError, match=complaint):
         plan_features(schema_from_dict(document).clkhash_schema().fields)

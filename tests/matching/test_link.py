@@ -78,7 +78,9 @@ def test_quality_is_json_safe_and_holds_no_scores_per_record():
     quality = link(pop.sets).quality
     text = json.dumps(quality)
     assert "a-1" not in text and "b-1" not in text            # no record ids
-    assert sum(quality["candidate_score_histogram"]["counts"]) == quality["threshold"]["candidate_pairs"]
+    mutual = sum(quality["mutual_best_score_histogram"]["counts"])
+    assert mutual == quality["threshold"]["mutual_best_pairs"]
+    assert 0 < mutual <= sum(quality["candidate_score_histogram"]["counts"])
 
 
 def test_empty_sets_link_to_nothing():

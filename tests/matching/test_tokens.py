@@ -48,11 +48,25 @@ def test_a_token_seen_in_one_source_only_links_nothing():
 def test_duplicate_token_within_a_source_links_the_best_agreeing_record():
     rng = np.random.default_rng(3)
     a, b = _records(rng, 3, 1)
+    a[0] = perturb(rng, a[2:3], 0.15)[0]                     # the same person registered twice
     b[0] = perturb(rng, a[2:3], 0.02)[0]                     # a[2] is the person in b
     links, _ = _link([a, b], [[T1, None, T1], [T1]])
     assert links.cluster[2] == links.cluster[3]
     assert links.cluster[0] == 0 and links.excluded[0]       # the other duplicate is set aside
     assert links.stats["per_set"]["s0"]["duplicates_set_aside"] == 1
+
+
+def test_a_duplicate_token_on_another_person_goes_on_to_similarity_matching():
+    rng = np.random.default_rng(6)
+    a, b = _records(rng, 3, 1)
+    b[0] = perturb(rng, a[2:3], 0.02)[0]
+    # a[0] is someone else carrying a[2]'s national number: it must stay free to find its own
+    links, _ = _link([a, b], [[T1, None, T1], [T1]])
+    assert links.cluster[2] == links.cluster[3]
+    assert links.cluster[0] == 0 and not links.excluded[0]
+    assert links.stats["per_set"]["s0"] == {"with_token": 2, "duplicates_set_aside": 0, "vetoed": 1}
+    trusting, _ = _link([a, b], [[T1, None, T1], [T1]], bound=None)
+    assert trusting.excluded[0]                              # without the veto it is set aside
 
 
 def test_a_token_contradicted_by_the_clks_is_vetoed():
