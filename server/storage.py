@@ -20,13 +20,14 @@ and the payload of each extract it linked, decrypted into memory as Arrow tables
 from __future__ import annotations
 
 import datetime as _dt
+import contextlib
 import json
 import os
 import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,6 +35,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from linkage.errors import LinkageError
+from linkage.sqlite import immediate_transaction
 from server import sealed
 
 SCHEMA_VERSION = "1"
@@ -183,8 +185,11 @@ class Store:
         with self._transaction():
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def _transaction(self) -> "_Transaction":
-        return _Transaction(self._db, self._lock)
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction under the store's lock (threads take turns on one connection)."""
+        with self._lock, immediate_transaction(self._db) as db:
+            yield db
 
     def close(self) -> None:
         with self._lock:
@@ -398,32 +403,3 @@ class Store:
         for run_id in stale_runs:
             self._run_path(run_id).unlink(missing_ok=True)
         return doomed
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` under the store's lock, ``ROLLBACK`` on error."""
-
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
-        self._db = db
-        self._lock = lock
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._lock.release()
-            raise
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        try:
-            if exc_type is None:
-                try:
-                    self._db.execute("COMMIT")
-                    return
-                except sqlite3.Error:
-                    self._db.execute("ROLLBACK")
-                    raise
-            self._db.execute("ROLLBACK")
-        finally:
-            self._lock.release()

@@ -25,6 +25,7 @@ from linkage.auditlog.errors import AuditLogError
 from linkage.auditlog.hashing import EMPTY_ROOT, CompactRange, fold_right, hash_leaf, perfect_subtrees
 from linkage.auditlog.keys import log_id
 from linkage.auditlog.tree_head import SignedTreeHead, sign_tree_head
+from linkage.sqlite import immediate_transaction
 
 SCHEMA_VERSION = "1"
 
@@ -101,8 +102,8 @@ class AuditLog:
                     f"this program reads version {SCHEMA_VERSION}"
                 )
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+    def _transaction(self):
+        return immediate_transaction(self._db)
 
     def _stored_size(self) -> int:
         return self._db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()[0]
@@ -226,23 +227,3 @@ class AuditLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on any exception."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        if exc_type is None:
-            try:
-                self._db.execute("COMMIT")
-                return
-            except sqlite3.Error:
-                self._db.execute("ROLLBACK")
-                raise
-        self._db.execute("ROLLBACK")

@@ -34,6 +34,7 @@ from linkage.disclosure.errors import LedgerError
 from linkage.disclosure.result import RULES_VERSION
 from linkage.disclosure.table import Dimension, TableStructure, canonical_key
 from linkage.disclosure.topology import check_classifications, check_acyclic
+from linkage.sqlite import immediate_transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS releases (
@@ -88,14 +89,8 @@ class ReleaseLedger:
     def session(self, snapshot: str, population: str):
         """A transaction over one snapshot and population; commits if the block succeeds.
         Threads of one process take turns; other processes wait on SQLite's write lock."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield _Session(self._db, snapshot, population)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, immediate_transaction(self._db) as db:
+            yield _Session(db, snapshot, population)
 
     def releases(self, snapshot: str) -> int:
         with self._lock:
