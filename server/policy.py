@@ -252,32 +252,30 @@ def authorise_upload(policy: Policy, organisation: str, source: str) -> Decision
     )
 
 
+def _role(policy: Policy, organisation: str, members: frozenset[str], granted: str, refused: str) -> Decision:
+    """A decision on membership of a role (run operators, auditors); unknown callers first."""
+    unknown = _unknown(policy, organisation)
+    if unknown:
+        return unknown
+    if organisation in members:
+        return Decision(True, granted)
+    return Decision(False, f"{refused} {_ASK}")
+
+
 def authorise_run(policy: Policy, organisation: str) -> Decision:
-    refused = _unknown(policy, organisation)
-    if refused:
-        return refused
-    if organisation in policy.run_operators:
-        return Decision(True, f"{organisation!r} is a run operator")
-    return Decision(False, f"{organisation!r} is not a run operator, so it may not start runs. {_ASK}")
+    return _role(policy, organisation, policy.run_operators, f"{organisation!r} is a run operator",
+                 f"{organisation!r} is not a run operator, so it may not start runs.")
 
 
 def authorise_run_read(policy: Policy, organisation: str) -> Decision:
     """Run parameters and quality figures: for run operators and auditors."""
-    refused = _unknown(policy, organisation)
-    if refused:
-        return refused
-    if organisation in policy.run_operators or organisation in policy.auditors:
-        return Decision(True, f"{organisation!r} may read runs")
-    return Decision(False, f"{organisation!r} is neither a run operator nor an auditor, so it may not read runs. {_ASK}")
+    return _role(policy, organisation, policy.run_operators | policy.auditors, f"{organisation!r} may read runs",
+                 f"{organisation!r} is neither a run operator nor an auditor, so it may not read runs.")
 
 
 def authorise_audit(policy: Policy, organisation: str) -> Decision:
-    refused = _unknown(policy, organisation)
-    if refused:
-        return refused
-    if organisation in policy.auditors:
-        return Decision(True, f"{organisation!r} is an auditor")
-    return Decision(False, f"{organisation!r} is not an auditor, so it may not read the audit log. {_ASK}")
+    return _role(policy, organisation, policy.auditors, f"{organisation!r} is an auditor",
+                 f"{organisation!r} is not an auditor, so it may not read the audit log.")
 
 
 def _dimension_allowed(requested: str, granted: frozenset[str]) -> bool:
