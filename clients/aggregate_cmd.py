@@ -12,6 +12,7 @@ figures ever reach this side: there is deliberately no offline mode over linked 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -19,8 +20,10 @@ from pathlib import Path
 import grpc
 
 from clients.broker_cmds import BrokerCallError, connect
+from clients.connection import add_connection_args
 from linkage.aggregate import registry
-from linkage.aggregate.answer import AggregateAnswer, AnswerCell, render_text, to_csv
+from linkage.aggregate.answer import AggregateAnswer, AnswerCell, render_text
+from linkage.aggregate.export import to_tidy_csv, write_outputs
 from linkage.aggregate.plot import plot_answer
 from linkage.errors import LinkageError
 from linkage.files import write_atomic
@@ -28,7 +31,7 @@ from linkage.aggregate.request import AggregateRequest, load_request
 from linkage.aggregate.service import answer_dimensions, answer_table, describe
 from proto.linkage.v1 import statistics_pb2, statistics_pb2_grpc
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "parquet")
 
 
 class OutputError(LinkageError):
@@ -86,14 +89,22 @@ def answer_from_response(request: AggregateRequest,
         definitions_version=response.definitions_version, min_cell_size=response.min_cell_size,
         linkage_snapshot=response.run_id, notes=notes,
         audit_receipt={"leaf_index": response.audit_receipt.leaf_index,
-                       "tree_size": head.tree_size, "tree_head": head.json},
+                       "tree_size": head.tree_size, "tree_head": _tree_head(head.json)},
     )
     return AggregateAnswer(request.to_dict(), metadata, tables)
 
 
+def _tree_head(text: str) -> dict | str:
+    """The signed tree head as JSON inside the answer's JSON, not a string of JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def render(answer: AggregateAnswer, form: str) -> str:
     if form == "csv":
-        return to_csv(answer)
+        return to_tidy_csv(answer)
     if form == "json":
         return answer.to_json() + "\n"
     return render_text(answer)
@@ -107,6 +118,8 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _aggregate(args: argparse.Namespace) -> int:
+    if args.format == "parquet" and not args.output:
+        raise OutputError("--format parquet needs -o FILE.parquet (Parquet is not written to a terminal)")
     request = load_request(args.request)
     if args.plot_measure and args.plot_measure not in request.measures:
         raise OutputError(f"--plot-measure {args.plot_measure} is not among the request's measures "
@@ -118,11 +131,16 @@ def _aggregate(args: argparse.Namespace) -> int:
     with channel:
         response = ask_broker(channel, request, timeout=args.timeout)
     answer = answer_from_response(request, response)
-    text = render(answer, args.format)
-    if args.output:
-        write_atomically(Path(args.output), text)
+    if args.output and args.format in ("csv", "parquet"):
+        try:
+            written = write_outputs(answer, Path(args.output), args.format)
+        except OSError as exc:
+            raise OutputError(f"cannot write {args.output}: {exc.strerror}") from None
+        print(f"wrote {written[0]} and its metadata {written[1].name}", file=sys.stderr)
+    elif args.output:
+        write_atomically(Path(args.output), render(answer, args.format))
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(render(answer, args.format))
     if args.plot:
         plot_answer(answer, args.plot, measure=args.plot_measure)
     receipt = answer.metadata["audit_receipt"]
@@ -137,12 +155,13 @@ def register(subparsers) -> None:
         description="Send a statistics request (TOML; see docs/aggregate.md) to the broker and "
                     "print the protected table: suppressed cells are marked, never filled in.",
     )
-    parser.add_argument("--broker", required=True, metavar="HOST:PORT", help="the broker's address")
-    parser.add_argument("--tls-dir", required=True, metavar="DIR", help="holds ca.crt, ORG.crt and ORG.key")
-    parser.add_argument("--org", required=True, metavar="NAME", help="your organisation (names ORG.crt/ORG.key)")
+    add_connection_args(parser)
     parser.add_argument("--request", required=True, metavar="FILE.toml", help="the request file")
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
+    parser.add_argument("--format", choices=FORMATS, default="table",
+                        help="table (text), csv (tidy, with label columns), json, or parquet (default: table)")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the table here instead of stdout; with csv or parquet also "
+                        "FILE.metadata.json (definitions, versions, authorisation, receipt)")
     parser.add_argument("--plot", metavar="FILE.png", help="also draw a chart of one measure")
     parser.add_argument("--plot-measure", metavar="NAME",
                         help="the measure to draw (default: the first rate in the request)")

@@ -15,6 +15,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -25,8 +26,10 @@ from typing import Callable, Iterator
 
 import grpc
 
+from clients.connection import add_connection_args
 from linkage.errors import LinkageError
 from linkage.extract import read_header
+from linkage.sources import IDENTIFIERS_ONLY
 from proto.linkage.v1 import broker_pb2, broker_pb2_grpc
 from server.config import load_config
 from linkage.signing_keys import load_public_key
@@ -111,6 +114,9 @@ def upload_extract(channel: grpc.Channel, path: str | Path, *, receipt_key: str 
     """
     file = Path(path)
     header = read_header(file)
+    if header.source == IDENTIFIERS_ONLY.name:
+        raise LinkageError(f"{file.name} holds identifiers only (it was encoded without --source): the broker "
+                           "needs the source's payload; encode again with --source NAME")
     size = file.stat().st_size
     manifest = broker_pb2.ExtractManifest(source=header.source, content_sha256=file_sha256(file), size_bytes=size)
     uploads = broker_pb2_grpc.UploadServiceStub(channel)
@@ -285,12 +291,6 @@ def _progress(quiet: bool, description: str, total: float, transfer: bool):
         yield update
 
 
-def _connect_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--broker", required=True, metavar="HOST:PORT", help="the broker's address")
-    parser.add_argument("--tls-dir", required=True, metavar="DIR", help="holds ca.crt, ORG.crt and ORG.key")
-    parser.add_argument("--org", required=True, metavar="NAME", help="your organisation (names ORG.crt/ORG.key)")
-
-
 def _upload(args: argparse.Namespace) -> int:
     channel = connect(args.broker, args.tls_dir, args.org)
     receipt_key = Path(args.receipt_key) if args.receipt_key else Path(args.tls_dir) / "receipt.pub"
@@ -363,19 +363,27 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from server.app import serve
+    from server import native_log
 
     config = load_config(args.config, {
         "listen": args.listen, "tls_dir": args.tls_dir, "policy": args.policy, "data_dir": args.data_dir,
         "linkage_fingerprint": args.fingerprint, "auto_run": True if args.auto_run else None,
+        "metrics_listen": args.metrics_listen,
     })
+    if os.environ.get(native_log.MARK) != "1" and sys.argv[1:2] == ["serve"]:
+        # gRPC reads its tracer settings when it loads: start again with them set.
+        os.execve(sys.executable, [sys.executable, "-m", "clients.cli", *sys.argv[1:]],
+                  {**os.environ, **native_log.ENVIRONMENT})
+    if os.environ.get(native_log.MARK) == "1":
+        native_log.capture(config.log_level)
+    from server.app import serve
+
     handle = serve(config)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGHUP, lambda *_: threading.Thread(
         target=handle.reload_policy, args=("reloaded on SIGHUP",), daemon=True).start())
-    print(f"broker listening on {handle.address} (mutual TLS)", file=sys.stderr, flush=True)
     while not stop.wait(1.0):
         pass
     handle.stop()
@@ -391,10 +399,12 @@ def register(subparsers) -> None:
     serve.add_argument("--data-dir", metavar="DIR", help="where the broker stores its data")
     serve.add_argument("--fingerprint", metavar="FP", help="the linkage fingerprint extracts must carry")
     serve.add_argument("--auto-run", action="store_true", help="link automatically once every source has a new extract")
+    serve.add_argument("--metrics-listen", metavar="HOST:PORT",
+                       help="serve Prometheus metrics here over plain HTTP (bind it to localhost)")
     serve.set_defaults(func=_serve)
 
     upload = subparsers.add_parser("upload", help="upload an encoded extract to the broker")
-    _connect_args(upload)
+    add_connection_args(upload)
     upload.add_argument("file", help="the extract written by 'linkage encode'")
     upload.add_argument("--receipt", metavar="FILE", help="where to write the receipt (default FILE.receipt.json)")
     upload.add_argument("--receipt-key", metavar="FILE", help="the broker's receipt.pub (default TLS_DIR/receipt.pub)")
@@ -402,7 +412,7 @@ def register(subparsers) -> None:
     upload.set_defaults(func=_upload)
 
     run = subparsers.add_parser("run", help="start a linkage run on the broker and follow it")
-    _connect_args(run)
+    add_connection_args(run)
     run.add_argument("--threshold", type=float, help="similarity threshold (default: the broker's)")
     run.add_argument("--no-wait", action="store_true", help="print the run id and return at once")
     run.add_argument("--json", action="store_true", help="print the finished run as JSON")
@@ -410,20 +420,20 @@ def register(subparsers) -> None:
     run.set_defaults(func=_run)
 
     runs = subparsers.add_parser("runs", help="show linkage runs and their quality figures")
-    _connect_args(runs)
+    add_connection_args(runs)
     runs.add_argument("run_id", nargs="?", help="one run (default: the latest runs)")
-    runs.add_argument("--limit", type=int, default=20)
-    runs.add_argument("--json", action="store_true")
+    runs.add_argument("--limit", type=int, default=20, metavar="N", help="show the N latest runs (default 20)")
+    runs.add_argument("--json", action="store_true", help="machine-readable output")
     runs.set_defaults(func=_runs)
 
     whoami = subparsers.add_parser("whoami", help="what the broker knows about your certificate")
-    _connect_args(whoami)
+    add_connection_args(whoami)
     whoami.set_defaults(func=_whoami)
 
     receipt = subparsers.add_parser("receipt", help="upload receipts")
     actions = receipt.add_subparsers(dest="receipt_command", metavar="ACTION")
     actions.required = True
     verify = actions.add_parser("verify", help="verify a receipt with the broker's receipt.pub")
-    verify.add_argument("receipt")
+    verify.add_argument("receipt", help="the receipt file written by 'linkage upload'")
     verify.add_argument("--key", required=True, metavar="FILE", help="the broker's receipt.pub")
     verify.set_defaults(func=_verify)

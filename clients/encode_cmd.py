@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linkage.encoding import encode_csv, load_schema, read_secret
 from linkage.errors import LinkageError
 from linkage.extract import write_extract
-from linkage.sources import SOURCES
+from linkage.sources import IDENTIFIERS_ONLY, SOURCES
+
+if TYPE_CHECKING:  # rich is imported only when a bar is shown
+    from rich.progress import Progress, TaskID
 
 EXAMPLE = """example:
   linkage encode --schema belgian-v1 --secret-file linkage.secret --source vdab \\
@@ -33,7 +37,10 @@ def register(subparsers) -> None:
                         help="clkhash v3 linkage schema, or a bundled one by name (belgian-v1)")
     parser.add_argument("--secret-file", required=True, metavar="FILE",
                         help="file holding the linkage secret shared by the providers")
-    parser.add_argument("--source", metavar="NAME", help=f"which source this is: {', '.join(SOURCES)}")
+    parser.add_argument("--source", metavar="NAME",
+                        help=f"which source this is ({', '.join(SOURCES)}; 'linkage sources' lists the "
+                        "payload columns each needs). Without it the extract holds identifiers only: "
+                        "'linkage match' links it, the broker refuses it")
     parser.add_argument("--id-column", metavar="COL",
                         help="column with the provider's opaque record reference (default: row number)")
     parser.add_argument("--exact-column", metavar="COL",
@@ -54,11 +61,6 @@ def _warn(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.source is None:
-        raise LinkageError(
-            f"--source is required: name the source this file belongs to ({', '.join(SOURCES)}); "
-            "its declared payload columns are written along with the encodings"
-        )
     if Path(args.output).resolve() == Path(args.input).resolve():
         raise LinkageError("-o names the input file; choose another output path")
     schema = load_schema(args.schema)
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     with _progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         extract, summary = encode_csv(
             args.input, schema, secret,
-            source=args.source, id_column=args.id_column, exact_column=args.exact_column,
+            source=args.source or IDENTIFIERS_ONLY.name, id_column=args.id_column, exact_column=args.exact_column,
             max_rejected=args.max_rejected, workers=args.workers, delimiter=args.delimiter,
             progress=progress,
         )
@@ -83,8 +85,7 @@ class _progress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._bar = None
-        self._task = None
+        self._bar: tuple[Progress, TaskID] | None = None
 
     def __enter__(self):
         return self._update if self.enabled else None
@@ -94,12 +95,13 @@ class _progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-            self._bar = Progress("encoding", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                 console=Console(stderr=True), transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task("encoding", total=total)
-        self._bar.update(self._task, completed=done, total=total)
+            bar = Progress("encoding", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                           console=Console(stderr=True), transient=True)
+            bar.start()
+            self._bar = (bar, bar.add_task("encoding", total=total))
+        bar, task = self._bar
+        bar.update(task, completed=done, total=total)
 
     def __exit__(self, *exc) -> None:
         if self._bar is not None:
-            self._bar.stop()
+            self._bar[0].stop()

@@ -31,8 +31,9 @@ def register(subparsers) -> None:
         description=f"Reads the columns {', '.join(FIELDS)} (NIS codes such as 150, or ISO 3166 "
                     f"alpha-3 such as BEL; empty = unknown) and writes the input with "
                     f"{', '.join(OUTPUT_COLUMNS)} added. Nothing is written when a row is bad.")
-    classify.add_argument("input", metavar="INPUT.csv")
-    classify.add_argument("-o", "--output", required=True, metavar="OUTPUT.csv")
+    classify.add_argument("input", metavar="INPUT.csv", help="CSV with the nationality-history columns")
+    classify.add_argument("-o", "--output", required=True, metavar="OUTPUT.csv",
+                          help="the input with origin columns added (written atomically)")
     classify.add_argument("--definition", required=True, help="origin definition (see `linkage origin definitions`)")
     classify.add_argument("--reference-date", required=True, type=_date, metavar="YYYY-MM-DD",
                           help="date on which EU membership is decided")

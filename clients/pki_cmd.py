@@ -3,6 +3,7 @@
     linkage pki init DIR [--org NAME ...] [--host HOST ...] [--force]
     linkage pki issue DIR NAME
     linkage pki revoke DIR NAME
+    linkage pki crl DIR
 
 ``init`` writes a development CA, the broker's and each organisation's certificate and key,
 the audit-log key pair (``log.key``/``log.pub``), the receipt-signing key pair
@@ -60,6 +61,12 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _crl(args: argparse.Namespace) -> int:
+    crl = pki.renew_crl(args.dir)
+    print(f"renewed {crl}, valid for {pki.CRL_DAYS} days; the broker reads it within seconds")
+    return 0
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("pki", help="development certificates and broker keys")
     commands = parser.add_subparsers(dest="pki_command", metavar="ACTION")
@@ -76,11 +83,15 @@ def register(subparsers) -> None:
     init.set_defaults(func=_init)
 
     issue = commands.add_parser("issue", help="certify one more organisation with the CA in DIR")
-    issue.add_argument("dir")
-    issue.add_argument("name")
+    issue.add_argument("dir", help="the folder made by 'pki init' (holds the CA)")
+    issue.add_argument("name", help="organisation name; writes NAME.crt and NAME.key")
     issue.set_defaults(func=_issue)
 
     revoke = commands.add_parser("revoke", help="revoke a certificate (adds it to DIR/crl.pem)")
-    revoke.add_argument("dir")
+    revoke.add_argument("dir", help="the folder made by 'pki init' (holds the CA and crl.pem)")
     revoke.add_argument("name", help="organisation name, or the path of its .crt")
     revoke.set_defaults(func=_revoke)
+
+    crl = commands.add_parser("crl", help=f"sign DIR/crl.pem again, valid for {pki.CRL_DAYS} days")
+    crl.add_argument("dir", help="the folder made by 'pki init' (holds the CA and crl.pem)")
+    crl.set_defaults(func=_crl)

@@ -3,11 +3,14 @@
 1. synthesise a population and the four providers' extracts (with ground truth);
 2. each provider encodes its extract with the shared linkage secret;
 3. offline: `linkage match` on the encoded files and its quality against the truth;
-4. `linkage pki init`, start the broker (mutual TLS on 127.0.0.1);
-5. four providers upload; the statistics service starts a linkage run;
-6. the statistics service asks for two tables (printed, written as CSV and plotted) and
-   one request the policy does not allow (refused);
-7. an auditor fetches the audit log, verifies it offline and lists it;
+4. `linkage pki init` (plus a certificate for the broker's operator), the example policy
+   of deploy/policy.toml, start the broker (mutual TLS on 127.0.0.1);
+5. four providers upload; the operator starts a linkage run and reads its quality figures,
+   which the statistics service may not read;
+6. the statistics service asks for the example tables (printed and plotted) and one request
+   the policy does not allow (refused);
+7. an auditor fetches the audit log, verifies it offline against a first checkpoint and
+   lists it;
 8. the broker stops.
 
 Every step is a `linkage` command a person would type; this script only strings them
@@ -31,6 +34,8 @@ from linkage.matching.quality import evaluate
 from server.process import BrokerProcess
 
 REPO = Path(__file__).resolve().parents[1]
+POLICY = REPO / "deploy" / "policy.toml"
+"""The example policy: requester, run operator and auditor are separate organisations."""
 OUT = REPO / "demo-out"
 SOURCES = ("ksz", "vdab", "integration", "education")
 PERSONS = int(os.environ.get("DEMO_PERSONS", "20000"))
@@ -91,17 +96,22 @@ def main() -> int:
     linkage("match", *(str(extracts / f"{s}.parquet") for s in SOURCES), "-o", str(groups))
     offline_quality(groups, synth)
 
-    step("4. Development PKI and the broker on 127.0.0.1 (mutual TLS)")
+    step("4. Development PKI, the example policy and the broker on 127.0.0.1 (mutual TLS)")
     linkage("pki", "init", str(pki))
+    linkage("pki", "issue", str(pki), "operator")
+    shutil.copyfile(POLICY, pki / "policy.toml")
     broker = BrokerProcess(pki, pki / "policy.toml", OUT / "broker-data")
     address = broker.address
     console.print(f"broker listening on {address}")
     try:
-        step("5. Providers upload; the statistics service starts a linkage run")
+        step("5. Providers upload; the operator links them (its quality figures are not for requesters)")
         for source in SOURCES:
             linkage("upload", "--broker", address, "--tls-dir", str(pki), "--org", source,
                     "--quiet", str(extracts / f"{source}.parquet"))
-        linkage("run", "--broker", address, "--tls-dir", str(pki), "--org", "statistics")
+        linkage("run", "--broker", address, "--tls-dir", str(pki), "--org", "operator")
+        if linkage("runs", "--broker", address, "--tls-dir", str(pki), "--org", "statistics",
+                   check=False).returncode == 0:
+            raise SystemExit("demo: the statistics service could read the runs' quality figures")
 
         step("6. Aggregate tables for the statistics service")
         requests.mkdir()
@@ -115,10 +125,11 @@ def main() -> int:
                 raise SystemExit("demo: a request outside the authorisation was answered")
 
         step("7. The auditor fetches the audit log, verifies it offline and lists it")
-        log = OUT / "audit-log"
+        log, checkpoint = OUT / "audit-log", OUT / "audit-checkpoint.json"
         linkage("audit", "fetch", "--broker", address, "--tls-dir", str(pki), "--org", "auditor",
-                "--log", str(log))
-        linkage("audit", "verify", "--log", str(log), "--public-key", str(pki / "log.pub"))
+                "--log", str(log), "--checkpoint", str(checkpoint), "--create")
+        linkage("audit", "verify", "--log", str(log), "--public-key", str(pki / "log.pub"),
+                "--checkpoint", str(checkpoint))
         linkage("audit", "show", "--log", str(log))
     finally:
         step("8. Stopping the broker")

@@ -15,6 +15,7 @@ The header lives in the Parquet key-value metadata under ``linkage.*`` keys (see
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as _dt
 import json
 from dataclasses import asdict, dataclass, field
@@ -27,7 +28,7 @@ import pyarrow.parquet as pq
 
 from linkage.errors import LinkageError
 from linkage.files import atomic_file
-from linkage.sources import Attribute, Value, source_spec
+from linkage.sources import IDENTIFIERS_ONLY, Attribute, Value, source_spec
 
 FORMAT = "linkage-extract/1"
 TOKEN_BYTES = 32
@@ -209,6 +210,10 @@ def load_encoded(path: str | Path) -> Extract:
     with open(path, "rb") as handle:
         magic = handle.read(4)
     if magic == b"PAR1":
-        return read_extract(path)
+        extract = read_extract(path)
+        if extract.header.source == IDENTIFIERS_ONLY.name:
+            # Encoded without --source: the file name tells the sets apart.
+            return dataclasses.replace(extract, header=dataclasses.replace(extract.header, source=Path(path).stem))
+        return extract
     return read_clkhash_json(path)
 

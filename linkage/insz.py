@@ -51,9 +51,9 @@ def parse_insz(raw: str | None) -> Insz | None:
     if number[6:9] in ("000", "999"):
         raise InvalidInsz("has day counter 000 or 999, which are never issued")
     month = int(number[2:4])
-    module, kind = (bis, "bis") if month >= 20 else (nn, "nn")
+    kind: Literal["nn", "bis"] = "bis" if month >= 20 else "nn"
     try:
-        module.validate(number)
+        (bis if kind == "bis" else nn).validate(number)
     except ValidationError as exc:
         raise InvalidInsz(_reason(exc)) from None
     return Insz(number, kind)

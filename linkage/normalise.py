@@ -5,7 +5,7 @@ and ``VANDENBROECK`` at VDAB give the same encoding. Any change to a rule change
 :data:`NORMALISATION_VERSION`, which is part of every extract's fingerprint: extracts made
 under different rules can then never be linked by mistake.
 
-Rules (version 2):
+Rules (version 3):
 
 - text: Unicode NFKC, case folding, letters without a decomposition mapped by a fixed table
   (``ł``→``l``, ``ø``→``o``, ``ı``→``i``, ``æ``→``ae``, ``đ``→``d`` …), then every
@@ -18,9 +18,13 @@ Rules (version 2):
   ``Khalid`` → ``halid``), because registers transliterate the same name differently;
 - birth dates: the usual Belgian forms, with day and month ``00`` meaning unknown (as in
   the national register) and normalised to a :class:`PartialDate`; 1 January counts as an
-  unknown day and month, because registers write it for an unknown birth date.
+  unknown day and month, because registers write it for an unknown birth date; an
+  impossible date (31 February, month 13, a future year) is kept for the parts it holds
+  instead of refused, and a partial date (``MM/YYYY``, ``YYYY``) is read.
 
-Version 1 had neither the spelling fold nor the 1 January rule.
+Version 1 had neither the spelling fold nor the 1 January rule; version 2 refused
+impossible and partial dates, and a full-date feature of a partial date was missing
+(version 3 hashes its digits with ``00`` for the unknown parts).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from dataclasses import dataclass
 
 from linkage.errors import LinkageError
 
-NORMALISATION_VERSION = "2"
+NORMALISATION_VERSION = "3"
 
 EARLIEST_BIRTH_YEAR = 1880
 PLACEHOLDER_DAY_MONTH = (1, 1)
@@ -162,63 +166,114 @@ def text(raw: str) -> str:
 
 @dataclass(frozen=True)
 class PartialDate:
-    """A birth date whose month and day may be unknown (``00`` in the national register)."""
+    """A birth date whose month and day may be unknown (``00`` in the national register),
+    or a date as written that does not exist (31 February, month 13), kept for its parts."""
 
     year: int
     month: int | None
     day: int | None
+    note: str | None = None
+    """Why this is not a plain full date (one of the ``NOTE_*`` reasons), for the encoding
+    summary; ``None`` for a real, complete date."""
+
+    @property
+    def exists(self) -> bool:
+        """Whether the date as written is a real past date (or a partial one)."""
+        return self.note not in IMPOSSIBLE_NOTES
 
     def full(self) -> _dt.date | None:
-        """The date, when day and month are both known."""
-        if self.month is None or self.day is None:
+        """The date, when day and month are both known and the date exists."""
+        if self.month is None or self.day is None or not self.exists:
             return None
         return _dt.date(self.year, self.month, self.day)
 
+    def digits(self, separator: str = "") -> str:
+        """Year, month and day as written, ``00`` for an unknown part (the national
+        register's own convention): what an impossible or partial date still holds."""
+        return separator.join((f"{self.year:04d}", f"{self.month or 0:02d}", f"{self.day or 0:02d}"))
+
+
+NOTE_UNREADABLE = "not a date in a recognised form; counted missing"
+NOTE_MONTH = "month above 12; kept for its year and day"
+NOTE_DAY = "no such day in that month; kept for its parts"
+NOTE_FUTURE = "birth date in the future; kept for its parts"
+NOTE_YEAR = f"year before {EARLIEST_BIRTH_YEAR}; kept for its parts"
+NOTE_PLACEHOLDER = "1 January, taken as unknown day and month"
+NOTE_PARTIAL = "day or month unknown"
+IMPOSSIBLE_NOTES = frozenset({NOTE_MONTH, NOTE_DAY, NOTE_FUTURE, NOTE_YEAR})
+SUSPECT_NOTES = IMPOSSIBLE_NOTES | {NOTE_UNREADABLE}
+"""Notes that, on many rows of one column, point at a wrong date order or format."""
 
 _DAY_FIRST = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})")
 _YEAR_FIRST = re.compile(r"(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_MONTH_YEAR = re.compile(r"(\d{1,2})[/.\-](\d{4})")
+_YEAR_MONTH = re.compile(r"(\d{4})[/.\-](\d{1,2})")
+_YEAR = re.compile(r"\d{4}")
 
-DATE_FORMS = "DD/MM/YYYY, D/M/YYYY, DD-MM-YYYY, DD.MM.YYYY, YYYY-MM-DD or YYYYMMDD"
+DATE_FORMS = ("DD/MM/YYYY, D/M/YYYY, DD-MM-YYYY, DD.MM.YYYY, YYYY-MM-DD or YYYYMMDD "
+              "(or MM/YYYY, YYYY-MM, YYYY when only that is known)")
+
+
+def _date_numbers(value: str) -> tuple[int, int, int] | None:
+    """Year, month and day as written (0 for a part not given), or ``None``."""
+    if match := _DAY_FIRST.fullmatch(value):
+        return int(match[4]), int(match[3]), int(match[1])
+    if match := _YEAR_FIRST.fullmatch(value):
+        return int(match[1]), int(match[3]), int(match[4])
+    if match := _COMPACT.fullmatch(value):
+        return int(match[1]), int(match[2]), int(match[3])
+    if match := _MONTH_YEAR.fullmatch(value):
+        return int(match[2]), int(match[1]), 0
+    if match := _YEAR_MONTH.fullmatch(value):
+        return int(match[1]), int(match[2]), 0
+    if _YEAR.fullmatch(value):
+        return int(value), 0, 0
+    return None
 
 
 def birth_date(raw: str, today: _dt.date | None = None) -> PartialDate | None:
     """Parse a birth date in one of :data:`DATE_FORMS`; ``None`` when empty.
 
-    Day or month ``00`` means unknown, as in the national register; an unknown month makes
-    the day unknown too. 1 January also gives an unknown day and month: registers write it
-    for a birth date they do not know (the national register's ``00/00`` often reaches other
-    registers as ``01/01``), and a placeholder that one source has and another has not would
-    count as a disagreement. Raises :class:`NormalisationError` for anything else.
+    A birth date is identifying data, and registers hold typing errors in it; an impossible
+    date is kept for what it holds rather than refused, with a :attr:`PartialDate.note`:
+
+    - day or month ``00`` means unknown, as in the national register; an unknown month makes
+      the day unknown too;
+    - 1 January gives an unknown day and month: registers write it for a birth date they do
+      not know (the national register's ``00/00`` often reaches other registers as
+      ``01/01``), and a placeholder that one source has and another has not would count as
+      a disagreement;
+    - a month above 12 is unknown, its day and year are kept; a day that the month does not
+      have (31 April), a date in the future or a year before 1880 keep every part as written
+      (:meth:`PartialDate.digits`), but :meth:`PartialDate.full` is ``None``.
+
+    Raises :class:`NormalisationError` only for text that is no date in any of the forms.
     """
     value = raw.strip()
     if not value:
         return None
-    if match := _DAY_FIRST.fullmatch(value):
-        day, month, year = int(match[1]), int(match[3]), int(match[4])
-    elif match := _YEAR_FIRST.fullmatch(value):
-        year, month, day = int(match[1]), int(match[3]), int(match[4])
-    elif match := _COMPACT.fullmatch(value):
-        year, month, day = int(match[1]), int(match[2]), int(match[3])
-    else:
-        raise NormalisationError(f"not a date in a recognised form ({DATE_FORMS})")
+    numbers = _date_numbers(value)
+    if numbers is None:
+        raise NormalisationError(NOTE_UNREADABLE)
+    year, month, day = numbers
     today = today or _dt.date.today()
-    if not EARLIEST_BIRTH_YEAR <= year <= today.year:
-        raise NormalisationError(
-            f"year outside {EARLIEST_BIRTH_YEAR}..{today.year}; is the day-month-year order right?"
-        )
     if month > 12:
-        raise NormalisationError("month above 12; is the day-month-year order right?")
-    if month == 0:
-        return PartialDate(year, None, None)
-    if day == 0:
-        return PartialDate(year, month, None)
-    try:
-        date = _dt.date(year, month, day)
-    except ValueError:
-        raise NormalisationError("no such day in that month") from None
-    if date > today:
-        raise NormalisationError("birth date in the future")
+        return PartialDate(year, None, day if 1 <= day <= 31 else None, NOTE_MONTH)
+    if month == 0 or day == 0:
+        return PartialDate(year, month or None, None, NOTE_PARTIAL)
+    if day > _days_in_month(year, month):
+        return PartialDate(year, month, day if day <= 31 else None, NOTE_DAY)
+    if year < EARLIEST_BIRTH_YEAR:
+        return PartialDate(year, month, day, NOTE_YEAR)
+    if (year, month, day) > (today.year, today.month, today.day):
+        return PartialDate(year, month, day, NOTE_FUTURE)
     if (month, day) == PLACEHOLDER_DAY_MONTH:
-        return PartialDate(year, None, None)
+        return PartialDate(year, None, None, NOTE_PLACEHOLDER)
     return PartialDate(year, month, day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31

@@ -4,7 +4,9 @@
 gRPC server on one port, mutual TLS only, with the broker's services plus the standard
 health and reflection services. It returns at once; ``linkage serve`` (or ``deploy/demo.py``)
 then waits on the handle. The policy file is reloaded when it changes (polled) and on
-``handle.reload_policy()``, which ``linkage serve`` calls on SIGHUP.
+``handle.reload_policy()``, which ``linkage serve`` calls on SIGHUP. Retention (superseded
+extracts, unfinished uploads) is applied at start-up and every ``retention_sweep_seconds``.
+With ``metrics_listen`` set, Prometheus metrics are served there (plain HTTP, its own port).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -22,7 +26,8 @@ from grpc_reflection.v1alpha import reflection
 from linkage.auditlog import AuditLog
 from linkage.auditlog import load_signing_key as load_log_key
 from proto.linkage.v1 import audit_pb2, audit_pb2_grpc, broker_pb2, broker_pb2_grpc, statistics_pb2, statistics_pb2_grpc
-from server import logs
+from server import logs, metrics, native_log
+from server.calls import CallInterceptor
 from server.audit_service import AuditService
 from server.config import BrokerConfig, ConfigError
 from server.events import Recorder
@@ -34,7 +39,7 @@ from server.linkage_config import LinkageConfiguration
 from server.policy import PolicyError, PolicyStore
 from server.run_service import RunService
 from server.runs import RunManager
-from server.statistics import StatisticsService
+from server.statistics import LEDGER_FILE, StatisticsService
 from server.storage import Store
 from server.tls import RevocationList, server_credentials
 from server.upload_service import UploadService
@@ -47,7 +52,6 @@ SERVICE_NAMES = (
     statistics_pb2.DESCRIPTOR.services_by_name["StatisticsService"].full_name,
 )
 MAX_SEND_BYTES = 64 * 1024 * 1024
-RETENTION_SWEEP_SECONDS = 3600.0
 
 
 @dataclass
@@ -64,6 +68,7 @@ class BrokerHandle:
     runs: RunManager
     health: health.HealthServicer
     _stopping: threading.Event
+    metrics_server: Any = None
 
     @property
     def address(self) -> str:
@@ -100,6 +105,9 @@ class BrokerHandle:
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
         self.runs.shutdown(timeout=max(grace, 5.0))
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
         self.log.close()
         self.store.close()
         logs.event("broker.stopped")
@@ -112,30 +120,42 @@ class BrokerHandle:
 def _watch(handle: BrokerHandle) -> None:
     """Reload the policy when its file changes; sweep retention now and then."""
     config = handle.config
-    since_sweep = 0.0
-    while not handle._stopping.wait(config.policy_poll_seconds):
+    next_sweep = time.monotonic() + config.retention_sweep_seconds
+    while not handle._stopping.wait(min(config.policy_poll_seconds, config.retention_sweep_seconds)):
         if handle.policies.changed_on_disk():
             handle.reload_policy("reloaded after the file changed")
-        since_sweep += config.policy_poll_seconds
-        if since_sweep >= RETENTION_SWEEP_SECONDS:
-            since_sweep = 0.0
-            _sweep(handle.store, config)
+        if time.monotonic() >= next_sweep:
+            next_sweep = time.monotonic() + config.retention_sweep_seconds
+            try:
+                _sweep(handle.store, handle.recorder, handle.runs, config)
+            except Exception as exc:  # noqa: BLE001 - the watcher must keep running
+                logs.event("retention.failed", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
 
 
-def _sweep(store: Store, config: BrokerConfig) -> None:
+def _sweep(store: Store, recorder: Recorder, runs: RunManager, config: BrokerConfig) -> None:
+    runs.delete_linked_clks()
     deleted = store.apply_retention(config.retention_days)
     if deleted:
         logs.event("retention.deleted", extracts=len(deleted), retention_days=config.retention_days)
+    expired = store.expire_partials(config.upload_expiry_hours * 3600)
+    if expired:
+        recorder.note("uploads_expired", count=len(expired), idle_hours=config.upload_expiry_hours,
+                      organisations=sorted({name.rsplit("-", 1)[0] for name in expired}))
 
 
 def serve(config: BrokerConfig) -> BrokerHandle:
     """Start the broker described by ``config`` (already resolved) and return its handle."""
     logs.configure(config.log_level)
+    revocations = RevocationList(config.crl_file, config.tls_dir / "ca.crt")
+    problem = revocations.startup_problem()
+    if problem:
+        raise ConfigError(f"{problem}; the broker does not start without a current revocation list")
+    native_log.silence_highs_banner()
     store = Store(config.data_dir, load_data_key(config.data_key_file))
     log = None
     try:
         log = AuditLog(store.audit_log_path, load_log_key(config.log_key_file))
-        return _start(config, store, log)
+        return _start(config, store, log, revocations)
     except BaseException:
         if log is not None:
             log.close()
@@ -143,21 +163,24 @@ def serve(config: BrokerConfig) -> BrokerHandle:
         raise
 
 
-def _start(config: BrokerConfig, store: Store, log: AuditLog) -> BrokerHandle:
+def _start(config: BrokerConfig, store: Store, log: AuditLog, revocations: RevocationList) -> BrokerHandle:
     orphans, interrupted = store.recover()
     policies = PolicyStore(config.policy)
     recorder = Recorder(log, lambda: policies.current.sha256)
     recorder.policy(policies.current.sha256, "loaded at start-up")
     for run in interrupted:
         recorder.run(run.run_id, run.parameters, {}, state="interrupted", error=run.error)
-    _sweep(store, config)
+    metrics.LEDGER_ENTRIES.set(log.size())
+    metrics.watch_release_ledger(config.data_dir / LEDGER_FILE)
     linkage = LinkageConfiguration(store, recorder, config.linkage_fingerprint)
     receipt_key = load_signing_key(config.receipt_key_file)
-    guard = Guard(policies, RevocationList(config.crl_file, config.tls_dir / "ca.crt"), recorder)
+    guard = Guard(policies, revocations, recorder)
     runs = RunManager(store, recorder, config, linkage)
+    _sweep(store, recorder, runs, config)
 
     server = grpc.server(
         ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
+        interceptors=[CallInterceptor(guard, SERVICE_NAMES)],
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", config.max_message_bytes),
@@ -184,11 +207,14 @@ def _start(config: BrokerConfig, store: Store, log: AuditLog) -> BrokerHandle:
         raise ConfigError(f"cannot listen on {config.listen}: {exc}") from None
     if port == 0:
         raise ConfigError(f"cannot listen on {config.listen}: the address is in use or not local")
+    metrics_server = metrics.serve_metrics(config.metrics_listen)[0] if config.metrics_listen else None
     server.start()
     handle = BrokerHandle(config, server, port, store, log, recorder, policies, runs, health_servicer,
-                          threading.Event())
+                          threading.Event(), metrics_server)
     threading.Thread(target=_watch, args=(handle,), name="policy-watch", daemon=True).start()
     logs.event("broker.listening", address=handle.address, port=port, orphan_files_removed=orphans,
-               runs_interrupted=len(interrupted))
+               runs_interrupted=len(interrupted),
+               metrics=(f"{config.metrics_listen.rpartition(':')[0]}:{metrics_server.server_port}"
+                        if metrics_server else None))
     runs.maybe_auto_run()
     return handle

@@ -14,6 +14,12 @@ from typing import Any
 from linkage.errors import LinkageError
 
 MiB = 1024 * 1024
+CLK_RETENTION = ("until-linked", "keep")
+
+
+def _host_port(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    return bool(host) and port.isdigit()
 
 
 class ConfigError(LinkageError):
@@ -34,8 +40,9 @@ class BrokerConfig:
     log_key_file: Path | None = None
     """Ed25519 key that signs audit tree heads; default ``TLS_DIR/log.key``."""
     crl_file: Path | None = None
-    """Certificate revocation list (PEM), watched for changes; default ``TLS_DIR/crl.pem``
-    (no such file: nothing revoked)."""
+    """Certificate revocation list (PEM), watched for changes; default ``TLS_DIR/crl.pem``.
+    Required: without it, or once its next-update time has passed, the broker refuses to
+    start (and refuses calls), since it could not tell a revoked certificate."""
     linkage_fingerprint: str = ""
     """The linkage-configuration fingerprint every extract must carry (an extract header's
     ``fingerprint``); empty: pinned by the first accepted extract."""
@@ -52,6 +59,17 @@ class BrokerConfig:
     """System minimum k for released tables: an authorisation may raise it, never lower it."""
     retention_days: float = 30.0
     """Superseded extracts (and runs over them) are deleted this long after supersession."""
+    upload_expiry_hours: float = 24.0
+    """An unfinished upload that received nothing for this long is deleted."""
+    retention_sweep_seconds: float = 3600.0
+    """How often retention and upload expiry are applied (also at start-up)."""
+    clk_retention: str = "until-linked"
+    """``until-linked``: a completed run deletes the CLKs and exact tokens of the extracts
+    it linked; ``keep``: they stay until the extract's retention ends (an exception the
+    operator must justify, e.g. for a second run without fresh uploads)."""
+    metrics_listen: str = ""
+    """HOST:PORT of the Prometheus metrics listener (plain HTTP; bind it to localhost);
+    empty: no metrics listener."""
     shutdown_grace_seconds: float = 30.0
     policy_poll_seconds: float = 2.0
     log_level: str = "INFO"
@@ -63,8 +81,7 @@ class BrokerConfig:
             flags = ", ".join("--" + name.replace("_", "-") for name in missing)
             raise ConfigError(f"missing setting(s) {flags}: give them as flags or in --config FILE")
         tls = Path(self.tls_dir)
-        host, _, port = self.listen.rpartition(":")
-        if not host or not port.isdigit():
+        if not _host_port(self.listen):
             raise ConfigError(f"listen address {self.listen!r} must be HOST:PORT, e.g. 127.0.0.1:50051")
         if self.max_chunk_bytes < 1024 or self.max_chunk_bytes > 64 * MiB:
             raise ConfigError("max_chunk_bytes must be between 1 KiB and 64 MiB")
@@ -72,6 +89,12 @@ class BrokerConfig:
             raise ConfigError("minimum_cell_size must be at least 2: a cell of one person is always disclosive")
         if self.clk_bits <= 0 or self.clk_bits % 8:
             raise ConfigError(f"clk_bits must be a positive multiple of 8, not {self.clk_bits}")
+        if self.clk_retention not in CLK_RETENTION:
+            raise ConfigError(f"clk_retention must be one of {', '.join(CLK_RETENTION)}, not {self.clk_retention!r}")
+        if self.upload_expiry_hours <= 0 or self.retention_sweep_seconds <= 0:
+            raise ConfigError("upload_expiry_hours and retention_sweep_seconds must be positive")
+        if self.metrics_listen and not _host_port(self.metrics_listen):
+            raise ConfigError(f"metrics_listen {self.metrics_listen!r} must be HOST:PORT, e.g. 127.0.0.1:9464")
         if self.threshold is not None and not 0 < self.threshold <= 1:
             raise ConfigError(f"threshold must lie in (0, 1], not {self.threshold}")
         return replace(
@@ -93,6 +116,8 @@ _PATHS = {"tls_dir", "policy", "data_dir", "data_key_file", "receipt_key_file", 
 _KNOWN = {f.name for f in fields(BrokerConfig)}
 _TYPES = {
     "listen": str, "linkage_fingerprint": str, "log_level": str, "auto_run": bool,
+    "clk_retention": str, "metrics_listen": str, "upload_expiry_hours": (int, float),
+    "retention_sweep_seconds": (int, float),
     "clk_bits": int, "max_chunk_bytes": int, "max_extract_bytes": int, "max_workers": int,
     "max_concurrent_rpcs": int, "minimum_cell_size": int, "threshold": (int, float), "retention_days": (int, float),
     "shutdown_grace_seconds": (int, float), "policy_poll_seconds": (int, float),

@@ -3,7 +3,9 @@
 Every upload (accepted or rejected), refusal, run and policy change is appended to the
 audit log (``linkage.auditlog``) together with the SHA-256 of the policy in force, and
 written as a structured log line. If the audit log cannot record a decision, the call that
-caused it fails: the broker never acts without a record.
+caused it fails: the broker never acts without a record. An entry the log's personal-data
+screen refuses is written with the offending fields redacted (and a count of them), never
+dropped: a refusal provoked with a national number in a request is still a refusal.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import threading
 from typing import Any, Callable, Mapping
 
 from linkage.auditlog import AuditLog, SignedTreeHead, policy_entry, refusal_entry, run_entry, upload_entry
-from server import logs
+from linkage.auditlog.entries import canonical_hash
+from linkage.auditlog.errors import PersonalDataError
+from server import logs, metrics
+from server.screening import redact
 
 
 class Recorder:
@@ -23,9 +28,16 @@ class Recorder:
         self._lock = threading.Lock()
 
     def _append(self, entry: Mapping[str, Any], level: int = logging.INFO) -> int:
+        entry = {**entry, "policy_hash": entry.get("policy_hash") or self._policy_hash()}
         with self._lock:
-            index = self.log.append({**entry, "policy_hash": entry.get("policy_hash") or self._policy_hash()})
-        fields = {key: value for key, value in entry.items() if key not in ("type", "parameters", "quality")}
+            try:
+                index = self.log.append(entry)
+            except PersonalDataError:
+                entry = _redacted(entry)
+                index = self.log.append(entry)
+        metrics.LEDGER_ENTRIES.set(index + 1)
+        fields = {key: value for key, value in entry.items()
+                  if key not in ("type", "parameters", "quality")}
         logs.event(f"audit.{entry['type']}", level, leaf_index=index, **fields)
         return index
 
@@ -49,3 +61,10 @@ class Recorder:
 
     def tree_head(self) -> SignedTreeHead:
         return self.log.signed_tree_head()
+
+
+def _redacted(entry: Mapping[str, Any]) -> dict[str, Any]:
+    clean, count = redact(dict(entry))
+    if clean.get("type") == "request" and isinstance(clean.get("request"), dict):
+        clean["request_hash"] = canonical_hash(clean["request"])
+    return {**clean, "redacted_fields": count}

@@ -9,6 +9,7 @@ unexpected into INTERNAL without internals in the message.
 
 from __future__ import annotations
 
+import errno
 import functools
 import inspect
 import logging
@@ -70,6 +71,16 @@ def _status_of(exc: BaseException, method: str) -> tuple[grpc.StatusCode, str]:
             "the broker could not record this call in its audit log, so it did nothing; "
             "try again later and tell the broker operator"
         )
+    if isinstance(exc, OSError) and exc.errno is not None:
+        reason = f"{errno.errorcode.get(exc.errno, exc.errno)}: {exc.strerror}"
+        logs.event("call.os_error", logging.ERROR, method=method, errno=errno.errorcode.get(exc.errno),
+                   error=exc.strerror)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return grpc.StatusCode.RESOURCE_EXHAUSTED, (
+                f"the broker's disk is full ({reason}); nothing was stored. Try again after the "
+                "operator has made room"
+            )
+        return grpc.StatusCode.INTERNAL, f"the broker could not read or write its data ({reason}); tell the operator"
     if isinstance(exc, LinkageError):
         logs.event("call.failed", logging.ERROR, method=method, error=str(exc))
         return grpc.StatusCode.INTERNAL, f"the broker could not complete the call: {exc}"

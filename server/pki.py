@@ -3,8 +3,11 @@
 ``init_pki`` writes, in one directory: ``ca.crt``/``ca.key``, ``broker.crt``/``broker.key``
 (valid for localhost, 127.0.0.1 and ::1) and one ``NAME.crt``/``NAME.key`` per organisation.
 The organisation is the certificate subject's O= (and CN=); the broker reads it from the
-verified peer certificate. ``revoke`` adds a certificate to ``crl.pem``, which the broker
-checks on every call. Private keys are written with mode 0600.
+verified peer certificate. ``init`` also writes an empty revocation list ``crl.pem``;
+``revoke`` adds a certificate to it, and ``renew_crl`` signs it again. The broker checks it
+on every call and refuses to work with none or an expired one (it is valid for CRL_DAYS:
+renew it before then). ``issue`` replaces a certificate only once it is revoked. Private
+keys are written with mode 0600.
 
 Keys are ECDSA P-256: every TLS stack (BoringSSL in grpcio included) supports them.
 """
@@ -165,8 +168,8 @@ def init_pki(directory: str | Path, organisations: Sequence[str] = DEFAULT_ORGAN
     ca = _new_ca(CA_DAYS)
     write_atomic(target / "ca.key", _key_pem(ca.key), mode=0o600)
     write_atomic(target / "ca.crt", ca.certificate.public_bytes(serialization.Encoding.PEM))
-    (target / "crl.pem").unlink(missing_ok=True)
-    written = [target / "ca.crt", target / "ca.key"]
+    _write_crl(target, ca, [])
+    written = [target / "ca.crt", target / "ca.key", target / "crl.pem"]
     certificate, key = _issue(ca, BROKER_NAME, server_hosts=broker_hosts)
     _write_pair(target, BROKER_NAME, certificate, key)
     written += [target / f"{BROKER_NAME}.crt", target / f"{BROKER_NAME}.key"]
@@ -196,13 +199,57 @@ def issue(directory: str | Path, organisation: str) -> list[Path]:
     target = Path(directory)
     if not valid_name(organisation) or organisation in ("ca", BROKER_NAME):
         raise PkiError(f"organisation name {organisation!r} is not usable")
-    if (target / f"{organisation}.crt").exists():
+    authority = load_authority(target)
+    existing = target / f"{organisation}.crt"
+    if existing.exists() and not _is_revoked(target, existing):
         raise PkiError(
-            f"{target / (organisation + '.crt')} exists; revoke it first if it must be replaced"
+            f"{existing} exists and is not revoked; revoke it first ('linkage pki revoke "
+            f"{target} {organisation}') if it must be replaced"
         )
-    certificate, key = _issue(load_authority(target), organisation)
+    certificate, key = _issue(authority, organisation)
     _write_pair(target, organisation, certificate, key)
     return [target / f"{organisation}.crt", target / f"{organisation}.key"]
+
+
+def _revoked_entries(target: Path) -> list[x509.RevokedCertificate]:
+    crl_path = target / "crl.pem"
+    if not crl_path.exists():
+        return []
+    try:
+        return list(x509.load_pem_x509_crl(crl_path.read_bytes()))
+    except ValueError as exc:
+        raise PkiError(f"{crl_path} cannot be read ({exc})") from None
+
+
+def _is_revoked(target: Path, certificate_path: Path) -> bool:
+    try:
+        serial = x509.load_pem_x509_certificate(certificate_path.read_bytes()).serial_number
+    except (OSError, ValueError):
+        return True  # an unreadable certificate is replaced
+    return any(entry.serial_number == serial for entry in _revoked_entries(target))
+
+
+def _write_crl(target: Path, ca: Authority, revoked: list[x509.RevokedCertificate]) -> Path:
+    """Sign and write ``crl.pem``, valid for CRL_DAYS (the broker refuses an expired one)."""
+    now = _now()
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.certificate.subject)
+        .last_update(now)
+        .next_update(now + _dt.timedelta(days=CRL_DAYS))
+    )
+    for entry in revoked:
+        builder = builder.add_revoked_certificate(entry)
+    crl = builder.sign(ca.key, hashes.SHA256())
+    crl_path = target / "crl.pem"
+    write_atomic(crl_path, crl.public_bytes(serialization.Encoding.PEM))
+    return crl_path
+
+
+def renew_crl(directory: str | Path) -> Path:
+    """Sign the revocation list again with a new validity period (same entries)."""
+    target = Path(directory)
+    return _write_crl(target, load_authority(target), _revoked_entries(target))
 
 
 def revoke(directory: str | Path, certificate_path: str | Path) -> Path:
@@ -221,26 +268,12 @@ def revoke(directory: str | Path, certificate_path: str | Path) -> Path:
         certificate.verify_directly_issued_by(ca.certificate)
     except (ValueError, TypeError, InvalidSignature):
         raise PkiError(f"{certificate_path} was not issued by the CA in {target}") from None
-    now = _now()
-    revoked: list[x509.RevokedCertificate] = []
-    crl_path = target / "crl.pem"
-    if crl_path.exists():
-        revoked = list(x509.load_pem_x509_crl(crl_path.read_bytes()))
+    revoked = _revoked_entries(target)
     if all(entry.serial_number != certificate.serial_number for entry in revoked):
         revoked.append(
             x509.RevokedCertificateBuilder()
             .serial_number(certificate.serial_number)
-            .revocation_date(now)
+            .revocation_date(_now())
             .build()
         )
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(ca.certificate.subject)
-        .last_update(now)
-        .next_update(now + _dt.timedelta(days=CRL_DAYS))
-    )
-    for entry in revoked:
-        builder = builder.add_revoked_certificate(entry)
-    crl = builder.sign(ca.key, hashes.SHA256())
-    write_atomic(crl_path, crl.public_bytes(serialization.Encoding.PEM))
-    return crl_path
+    return _write_crl(target, ca, revoked)

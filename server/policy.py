@@ -279,8 +279,10 @@ def authorise_audit(policy: Policy, organisation: str) -> Decision:
 
 
 def _dimension_allowed(requested: str, granted: frozenset[str]) -> bool:
-    """``origin_group:sem`` is allowed by ``origin_group:sem`` or by the kind ``origin_group``."""
-    return requested in granted or requested.split(":", 1)[0] in granted
+    """A requested key (defaults filled in, e.g. ``origin_group:sem:sem``) is allowed by
+    itself, by its kind (``origin_group``) or by any shorter variant (``origin_group:sem``)."""
+    parts = requested.split(":")
+    return any(":".join(parts[:length]) in granted for length in range(1, len(parts) + 1))
 
 
 def authorise_statistics(

@@ -5,7 +5,10 @@ itself once every source has a current extract that no run has linked yet. One r
 time, in a background thread of the broker. The run loads the extracts (decrypted into
 memory), calls the matching engine (``linkage.matching.link``), and stores the clusters
 sealed, together with parameters and aggregate quality figures. Clusters, record
-references and scores never leave the broker.
+references and scores never leave the broker. With ``clk_retention = "until-linked"`` (the
+default) a completed run then deletes the CLKs and exact tokens of the extracts it linked
+(:meth:`RunManager.delete_linked_clks`, recorded as ``clks_deleted``); a later run needs
+fresh uploads of those sources (the same files are accepted again).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import pyarrow as pa
 from linkage.auditlog import AuditLogError
 from linkage.errors import LinkageError
 from linkage.extract import ExtractHeader
-from server import logs
+from server import logs, metrics
 from server.config import BrokerConfig
 from server.events import Recorder
 from server.linkage_config import LinkageConfiguration
@@ -114,6 +117,13 @@ class RunManager:
                 raise RunError(
                     f"a run needs current extracts of at least two sources; the broker has: {have}. "
                     "Upload the missing extracts first"
+                )
+            spent = sorted(s for s, record in current.items() if record.clks_deleted_at)
+            if spent:
+                raise RunError(
+                    f"the CLKs of the current extract of {', '.join(spent)} were deleted once a run had "
+                    "linked them (clk_retention \"until-linked\"); upload fresh extracts of these sources "
+                    "(the same files are accepted again) before another run"
                 )
             stale = sorted(s for s, record in current.items() if record.fingerprint != self.linkage.fingerprint)
             if stale:
@@ -205,8 +215,10 @@ class RunManager:
             self.recorder.run(run.run_id, parameters, quality_summary(quality), state="completed",
                               seconds=round(time.monotonic() - started, 1))
             self.store.complete_run(run.run_id, clusters, result_threshold, origin, parameters, quality)
+            metrics.RUN_SECONDS.labels("completed").observe(time.monotonic() - started)
             logs.event("run.completed", run_id=run.run_id, seconds=round(time.monotonic() - started, 1),
                        entities=quality.get("entities"))
+            self.delete_linked_clks()
         except RunCancelled:
             self._end(run, "interrupted", "the broker shut down during the run; start a new run")
         except (LinkageError, MemoryError, OSError, ValueError) as exc:
@@ -217,7 +229,23 @@ class RunManager:
         finally:
             self._report(run.run_id, "finished", 1.0, done=True)
 
+    def delete_linked_clks(self) -> None:
+        """With ``clk_retention = "until-linked"``: delete the CLKs and exact tokens of every
+        extract upload a completed run has linked, and record it. Idempotent; the retention
+        sweep calls it too, so a deletion interrupted by a crash is completed later."""
+        if self.config.clk_retention != "until-linked":
+            return
+        for run in self.store.runs(limit=1_000_000, state="completed"):
+            dropped = self.store.drop_clks([item["extract_id"] for item in run.inputs], run.finished_at)
+            if dropped:
+                self.recorder.note("clks_deleted", run_id=run.run_id, extracts=dropped,
+                                   clk_retention=self.config.clk_retention,
+                                   reason="CLKs and exact tokens deleted once the run had linked them; "
+                                          "clusters and payload kept")
+
     def _end(self, run: RunRecord, state: str, error: str) -> None:
+        started = _dt.datetime.fromisoformat(run.started_at)
+        metrics.RUN_SECONDS.labels(state).observe((_dt.datetime.now(_dt.timezone.utc) - started).total_seconds())
         try:
             self.recorder.run(run.run_id, run.parameters, {}, state=state, error=error)
         except AuditLogError as exc:

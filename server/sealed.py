@@ -6,6 +6,8 @@ file's label (what the file is, e.g. ``extract:<sha256>``), ``i`` and whether it
 record, so records cannot be swapped between files, reordered, dropped or cut off without
 the tag check failing. A growing file (a resumable upload) has no last record yet; its
 valid prefix is every record that verifies, and a torn tail left by a crash is cut off.
+When the upload is complete, the broker stores a validated copy with :func:`seal` and
+discards the growing file.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from linkage.errors import LinkageError
-from linkage.files import atomic_file, fsync_dir
+from linkage.files import atomic_file
 
 MAGIC = b"LKSEAL1\n"
 RECORD_BYTES = 4 * 1024 * 1024
@@ -191,17 +193,6 @@ class GrowingFile:
                     yield self._aead.decrypt(nonce, body, _aad(self._label, index, False))
                 except InvalidTag:
                     raise SealedFileError(f"{self.path.name}: record {index} changed on disk") from None
-
-    def finish(self, target: Path) -> None:
-        """Close the file with its last record and move it to ``target``: it is then a
-        sealed file like those :func:`seal` writes, readable with :func:`unseal`."""
-        with open(self.path, "ab") as handle:
-            handle.write(_encrypt(self._aead, self._label, self.records, True, b""))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(self.path, target)
-        fsync_dir(target.parent)
-        fsync_dir(self.path.parent)
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import threading
-from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +24,10 @@ from linkage.aggregate.compute import LinkedData, linked_data_from_clusters
 from linkage.aggregate.request import RequestError, validate_request
 from linkage.aggregate.service import answer_request, sources_read
 from linkage.auditlog import request_entry
-from linkage.disclosure import LedgerError, ProtectionRefused, ReleaseLedger
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from linkage.disclosure import AeadSealer, LedgerError, PersonLedger, ProtectionRefused
 from proto.linkage.v1 import audit_pb2, statistics_pb2, statistics_pb2_grpc
 from server.audit_service import tree_head_message
 from server.events import Recorder
@@ -35,7 +37,13 @@ from server.storage import StorageError, Store
 from server.tls import Identity
 
 SERVICE = "statistics"
-LEDGER_FILE = "release_ledger.sqlite"
+LEDGER_FILE = "person_ledger.sqlite"
+_LEDGER_INFO = b"linkage release ledger v1"
+
+
+def ledger_key(data_key: bytes) -> bytes:
+    """The release ledger's own key, derived from the data key (HKDF-SHA-256)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LEDGER_INFO).derive(data_key)
 
 
 def request_fields(message: statistics_pb2.AggregateRequest) -> dict:
@@ -86,13 +94,20 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         """The latest run's linked data, kept decrypted in memory between requests."""
         self.store = store
         self.recorder = recorder
-        self.ledger = ReleaseLedger(Path(data_dir) / LEDGER_FILE)
+        # The ledger is sealed with a key derived from the store's data key.
+        self.ledger = PersonLedger(Path(data_dir) / LEDGER_FILE,
+                                   AeadSealer(ledger_key(store._key)))
         self.today = today
-        # One table at a time: the release ledger must see releases in order, and the
-        # computation uses both cores.
-        self._lock = threading.Lock()
+        # Short locks only: loading a run's data once, and a log entry with its receipt.
+        # The audit itself runs concurrently; the ledger commits optimistically.
+        self._load_lock = threading.Lock()
+        self._log_lock = threading.Lock()
 
     def _linked_data(self, run_id: str) -> LinkedData:
+        with self._load_lock:
+            return self._load(run_id)
+
+    def _load(self, run_id: str) -> LinkedData:
         if self._linked is None or self._linked[0] != run_id:
             try:
                 clusters, payloads = self.store.load_run_inputs(run_id)
@@ -124,22 +139,22 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         if not decision.allowed:
             raise self._refuse(identity, request.to_dict(), grpc.StatusCode.PERMISSION_DENIED, decision.reason)
         k = max(decision.authorisation.min_cell_size, self.minimum_cell_size)
-        with self._lock:
-            latest = self.store.runs(limit=1, state="completed")
-            if not latest:
-                raise self._refuse(identity, request.to_dict(), grpc.StatusCode.FAILED_PRECONDITION,
-                                   "no completed linkage run yet: upload the extracts and start a run")
-            run_id = latest[0].run_id
-            data = self._linked_data(run_id)
-            try:
-                answer = answer_request(request, data, k=k, ledger=self.ledger, minimum=self.minimum_cell_size)
-            except (ProtectionRefused, LedgerError) as exc:
-                raise self._refuse(identity, request.to_dict(), grpc.StatusCode.FAILED_PRECONDITION,
-                                   str(exc)) from None
-            suppressed = Counter(c.status for t in answer.tables for c in t.cells if c.suppressed)
+        latest = self.store.runs(limit=1, state="completed")
+        if not latest:
+            raise self._refuse(identity, request.to_dict(), grpc.StatusCode.FAILED_PRECONDITION,
+                               "no completed linkage run yet: upload the extracts and start a run")
+        run_id = latest[0].run_id
+        data = self._linked_data(run_id)
+        try:
+            answer = answer_request(request, data, k=k, ledger=self.ledger, minimum=self.minimum_cell_size)
+        except (ProtectionRefused, LedgerError) as exc:
+            raise self._refuse(identity, request.to_dict(), grpc.StatusCode.FAILED_PRECONDITION,
+                               str(exc)) from None
+        # Counts of hidden cells by internal reason: for auditors, never per cell.
+        with self._log_lock:
             index = self.recorder.note(**_entry(
                 identity, request.to_dict(), "granted", decision.reason, table_hash=table_hash(answer),
-                suppressed=dict(suppressed), run_id=run_id, min_cell_size=k,
+                suppressed=dict(answer.suppression_reasons), run_id=run_id, min_cell_size=k,
             ))
             head = self.recorder.tree_head()
         meta = answer.metadata

@@ -2,9 +2,11 @@
 
 Layout of the data directory (mode 0700)::
 
+    broker.lock                 held (flock) by the one broker serving this directory
     broker.db                   metadata: extracts, runs (SQLite, WAL, synchronous=FULL)
     audit.db                    the audit log (linkage.auditlog)
-    extracts/<sha256>.sealed    an accepted extract: the uploaded Parquet file, AES-256-GCM
+    extracts/<sha256>.sealed    an accepted extract: the validated copy (Parquet), AES-256-GCM;
+                                once a run has linked it, only record_id and payload remain
     runs/<run_id>.sealed        a run's entity clusters (Parquet: source, record_id, entity_id)
     incoming/<org>-<sha256>.part  an upload in progress (sealed records, resumable)
 
@@ -12,6 +14,12 @@ Visibility is decided by the database alone, and a row is written only after its
 complete and durable (sealed to a temporary name, fsynced, renamed). A crash therefore
 leaves at most an orphan file, which :meth:`Store.recover` removes at start-up, and runs
 that were in progress, which it marks interrupted. Nothing half-written is ever visible.
+Unfinished uploads expire: :meth:`Store.expire_partials` removes those idle for longer
+than the configured time (at start-up and periodically).
+
+CLKs and exact tokens are personal data: :meth:`Store.drop_clks` rewrites a linked extract
+without them (record references and payload stay for the tables), and the row records
+when (``clks_deleted_at``). A later run needs fresh uploads of such sources.
 
 For the aggregate step: :meth:`Store.load_run_inputs` returns a completed run's clusters
 and the payload of each extract it linked, decrypted into memory as Arrow tables.
@@ -21,8 +29,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import contextlib
+import errno
+import fcntl
 import json
 import os
+import time
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -39,6 +50,7 @@ from linkage.sqlite import immediate_transaction
 from server import sealed
 
 SCHEMA_VERSION = "1"
+_ENCODINGS = ("clk", "exact_token")
 _KEY_CHECK = b"linkage broker data key check"
 
 _SCHEMA = """
@@ -56,7 +68,8 @@ CREATE TABLE IF NOT EXISTS extracts (
     state TEXT NOT NULL CHECK (state IN ('current', 'superseded', 'deleted')),
     superseded_at TEXT,
     receipt_statement BLOB NOT NULL,
-    receipt_signature BLOB NOT NULL
+    receipt_signature BLOB NOT NULL,
+    clks_deleted_at TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_current_extract ON extracts (source) WHERE state = 'current';
 CREATE TABLE IF NOT EXISTS runs (
@@ -80,6 +93,23 @@ class StorageError(LinkageError):
     """The data directory is unusable, or a stored object is missing or damaged."""
 
 
+def _lock_directory(root: Path):
+    """Hold ``broker.lock`` for the lifetime of the store: a second broker on the same
+    directory would run its start-up clean-up against the first one's files."""
+    handle = open(root / "broker.lock", "a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        handle.close()
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise StorageError(
+                f"the data directory {root} is in use by another broker (it holds {root / 'broker.lock'}); "
+                "stop that one first, or give this one its own --data-dir"
+            ) from None
+        raise StorageError(f"cannot lock the data directory {root} ({exc.strerror})") from None
+    return handle
+
+
 def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -99,6 +129,7 @@ class ExtractRecord:
     receipt_statement: bytes
     receipt_signature: bytes
     superseded_at: str | None = None
+    clks_deleted_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +169,7 @@ class Store:
         for folder in (self.root, self.root / "extracts", self.root / "runs", self.root / "incoming"):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
+        self._lock_file = _lock_directory(self.root)
         self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(
@@ -148,9 +180,17 @@ class Store:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(extracts)")}
+            if "clks_deleted_at" not in columns:
+                self._db.execute("ALTER TABLE extracts ADD COLUMN clks_deleted_at TEXT")
         except sqlite3.Error as exc:
+            self._lock_file.close()
             raise StorageError(f"cannot open the broker database in {self.root}: {exc}") from None
-        self._check_key()
+        try:
+            self._check_key()
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def audit_log_path(self) -> Path:
@@ -194,6 +234,7 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._lock_file.close()
 
     # -- start-up --------------------------------------------------------------------------
 
@@ -235,6 +276,28 @@ class Store:
         """How much of an upload the broker holds (read-only; an upload may be running)."""
         return sealed.held_bytes(self.partial_path(organisation, extract_id), self._key, f"extract:{extract_id}")
 
+    def expire_partials(self, max_idle_seconds: float, now: float | None = None) -> list[str]:
+        """Remove unfinished uploads that received nothing for ``max_idle_seconds``;
+        returns their file names (``<org>-<sha256>.part``)."""
+        cutoff = (time.time() if now is None else now) - max_idle_seconds
+        removed = []
+        for path in (self.root / "incoming").glob("*.part"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed.append(path.name)
+            except FileNotFoundError:
+                continue
+        return removed
+
+    def oldest_partial_expiry(self, organisation: str, max_idle_seconds: float) -> float | None:
+        """Seconds until the oldest unfinished upload of ``organisation`` expires."""
+        times = []
+        for path in (self.root / "incoming").glob(f"{organisation}-*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                times.append(path.stat().st_mtime)
+        return max(0.0, min(times) + max_idle_seconds - time.time()) if times else None
+
     def extract(self, extract_id: str) -> ExtractRecord | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM extracts WHERE extract_id = ?", (extract_id,)).fetchone()
@@ -248,15 +311,12 @@ class Store:
     def _extract_path(self, extract_id: str) -> Path:
         return self.root / "extracts" / f"{extract_id}.sealed"
 
-    def store_extract(self, content: bytes | sealed.GrowingFile, record: ExtractRecord) -> None:
+    def store_extract(self, content: bytes, record: ExtractRecord) -> None:
         """Make ``content`` the current extract of its source, atomically: first the sealed
-        file (the bytes sealed, or a complete upload's partial file closed and moved into
-        place without encrypting it again), then the database row."""
+        file, then the database row. An extract whose CLKs were deleted is stored again
+        whole (its provider uploaded the same file for a new run)."""
         target = self._extract_path(record.extract_id)
-        if isinstance(content, sealed.GrowingFile):
-            content.finish(target)
-        else:
-            sealed.seal(target, self._key, f"extract:{record.extract_id}", [content])
+        sealed.seal(target, self._key, f"extract:{record.extract_id}", [content])
         try:
             with self._transaction():
                 self._db.execute(
@@ -264,10 +324,10 @@ class Store:
                     "WHERE source = ? AND state = 'current'",
                     (record.received_at, record.source),
                 )
-                values = {**record.__dict__, "state": "current", "superseded_at": None}
+                values = {**record.__dict__, "state": "current", "superseded_at": None, "clks_deleted_at": None}
                 columns = ", ".join(values)
                 self._db.execute(
-                    f"INSERT INTO extracts ({columns}) VALUES ({', '.join('?' for _ in values)})",
+                    f"INSERT OR REPLACE INTO extracts ({columns}) VALUES ({', '.join('?' for _ in values)})",
                     list(values.values()),
                 )
         except BaseException:
@@ -367,8 +427,30 @@ class Store:
         payloads = {}
         for item in run.inputs:
             table = self.extract_table(item["extract_id"])
-            payloads[item["source"]] = table.drop_columns(["clk", "exact_token"])
+            payloads[item["source"]] = table.drop_columns([n for n in _ENCODINGS if n in table.column_names])
         return clusters, payloads
+
+    def drop_clks(self, extract_ids: list[str], linked_at: str) -> list[str]:
+        """Rewrite extracts linked at ``linked_at`` without their CLKs and exact tokens
+        (record references and payload stay); an extract uploaded again since keeps them.
+        Returns the ids whose encodings were deleted now."""
+        dropped = []
+        for extract_id in extract_ids:
+            record = self.extract(extract_id)
+            if (record is None or record.state == "deleted" or record.clks_deleted_at
+                    or record.received_at > linked_at):
+                continue
+            table = self.extract_table(extract_id)
+            kept = table.drop_columns([name for name in _ENCODINGS if name in table.column_names])
+            sink = pa.BufferOutputStream()
+            pq.write_table(kept, sink, compression="zstd")
+            sealed.seal(self._extract_path(extract_id), self._key, f"extract:{extract_id}",
+                        [sink.getvalue().to_pybytes()])
+            with self._transaction():
+                self._db.execute("UPDATE extracts SET clks_deleted_at = ? WHERE extract_id = ?",
+                                 (utc_now(), extract_id))
+            dropped.append(extract_id)
+        return dropped
 
     # -- retention -------------------------------------------------------------------------
 

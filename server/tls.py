@@ -10,6 +10,7 @@ is reloaded whenever the file changes.
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import threading
 from dataclasses import dataclass
@@ -86,9 +87,10 @@ def peer_identity(context: grpc.ServicerContext) -> Identity:
 class RevocationList:
     """Serial numbers revoked by the CA, from a PEM CRL reloaded when the file changes.
 
-    No file means nothing is revoked. A CRL that is unreadable or not signed by the CA
-    makes every call fail (fail closed): the operator must fix it rather than have revoked
-    certificates silently accepted.
+    Fail closed: a missing file, a CRL that is unreadable, not signed by the CA, past its
+    next-update time, or older than one already read (rolled back) makes every call fail,
+    and :meth:`startup_problem` makes the broker refuse to start: the operator must fix it
+    rather than have revoked certificates silently accepted.
     """
 
     def __init__(self, path: Path, ca_certificate: Path) -> None:
@@ -98,6 +100,8 @@ class RevocationList:
         self._stamp: tuple[int, int, int] | None = None
         self._serials: frozenset[int] = frozenset()
         self._error: str | None = None
+        self._next_update: _dt.datetime | None = None
+        self._newest: _dt.datetime | None = None
         self._refresh()
 
     def _refresh(self) -> None:
@@ -110,24 +114,47 @@ class RevocationList:
             if stamp == self._stamp:
                 return
             self._stamp = stamp
+            self._serials, self._next_update = frozenset(), None
             if stamp is None:
-                self._serials, self._error = frozenset(), None
+                self._error = (f"there is no revocation list at {self.path}; make one with "
+                               "'linkage pki crl DIR' (or get it from the CA)")
                 return
             try:
                 crl = x509.load_pem_x509_crl(self.path.read_bytes())
                 if crl.issuer != self._ca.subject or not crl.is_signature_valid(self._ca.public_key()):
                     raise ValueError("not signed by the broker's CA")
+                issued = crl.last_update_utc
+                if self._newest is not None and issued < self._newest:
+                    raise ValueError(f"issued {issued:%Y-%m-%d %H:%M} UTC, older than the list already "
+                                     "in force: it was rolled back")
             except (OSError, ValueError) as exc:
-                self._serials, self._error = frozenset(), f"the revocation list {self.path} is unusable ({exc})"
+                self._error = f"the revocation list {self.path} is unusable ({exc})"
                 return
+            self._newest = issued
+            self._next_update = crl.next_update_utc
             self._serials, self._error = frozenset(entry.serial_number for entry in crl), None
 
-    def problem(self, identity: Identity) -> str | None:
-        """Why ``identity`` must be refused, or None."""
+    def _unusable(self) -> str | None:
         self._refresh()
         with self._lock:
             if self._error:
-                return self._error + "; the broker refuses all calls until it is fixed"
+                return self._error
+            if self._next_update is None or self._next_update <= _dt.datetime.now(_dt.timezone.utc):
+                when = f" on {self._next_update:%Y-%m-%d %H:%M} UTC" if self._next_update else ""
+                return (f"the revocation list {self.path} expired{when} (its next-update time); "
+                        "renew it with 'linkage pki crl DIR' (or get a current one from the CA)")
+        return None
+
+    def startup_problem(self) -> str | None:
+        """Why the broker must not start with this revocation list, or None."""
+        return self._unusable()
+
+    def problem(self, identity: Identity) -> str | None:
+        """Why ``identity`` must be refused, or None."""
+        unusable = self._unusable()
+        if unusable:
+            return unusable + "; the broker refuses all calls until it is fixed"
+        with self._lock:
             if identity.serial in self._serials:
                 return (
                     f"the certificate of {identity.organisation!r} (serial {identity.serial:x}) has been "

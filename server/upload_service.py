@@ -3,7 +3,9 @@
 An upload is received into a sealed, resumable partial file; when the last byte arrives
 the broker checks the content hash and validates the extract, records the decision in the
 audit log, signs a receipt, and only then makes the extract visible (see
-:mod:`server.storage`). A failed check leaves nothing stored.
+:mod:`server.storage`). What it stores is the validated copy (:mod:`server.validation`),
+not the uploaded bytes. A failed check leaves nothing stored. Unfinished uploads expire
+after ``upload_expiry_hours`` without data (see :meth:`Store.expire_partials`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import grpc
 
 from linkage.sources import SOURCES
 from proto.linkage.v1 import broker_pb2, broker_pb2_grpc
-from server import logs
+from server import logs, metrics
 from server.config import BrokerConfig
 from server.events import Recorder
 from server.guard import Guard, Refused, rpc
@@ -66,6 +68,8 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
             self.recorder.refusal(SERVICE, identity.organisation, "unknown source in the manifest")
             raise Refused(
                 grpc.StatusCode.INVALID_ARGUMENT,
+                "the extract holds identifiers only (encoded without --source); encode it again with "
+                f"--source NAME ({', '.join(SOURCES)})" if not manifest.source else
                 f"unknown source {manifest.source[:40]!r}; known sources: {', '.join(sorted(SOURCES))}",
             )
         self.guard.require(
@@ -91,7 +95,7 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
 
     def _stored(self, manifest: broker_pb2.ExtractManifest) -> ExtractRecord | None:
         record = self.store.extract(manifest.content_sha256)
-        if record is None or record.state == "deleted":
+        if record is None or record.state == "deleted" or record.clks_deleted_at:
             return None
         if record.source != manifest.source:
             raise Refused(
@@ -143,7 +147,10 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
         identity = self.guard.identify(context, SERVICE)
         record = self.store.extract(request.extract_id)
         if record is None or record.organisation != identity.organisation:
-            raise Refused(grpc.StatusCode.NOT_FOUND, "no extract with this id was uploaded by your organisation")
+            reason = "no extract with this id was uploaded by your organisation"
+            self.recorder.refusal(SERVICE, identity.organisation, reason, method="GetReceipt",
+                                  extract_id=request.extract_id if _SHA256.fullmatch(request.extract_id) else None)
+            raise Refused(grpc.StatusCode.NOT_FOUND, reason)
         return receipt_message(record, duplicate=True)
 
     # -- receiving and accepting -----------------------------------------------------------
@@ -155,16 +162,21 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
         if not path.exists():
             open_uploads = sum(1 for _ in path.parent.glob(f"{organisation}-*.part"))
             if open_uploads >= MAX_OPEN_UPLOADS_PER_ORGANISATION:
+                expiry = self.config.upload_expiry_hours * 3600
+                wait = self.store.oldest_partial_expiry(organisation, expiry) or 0.0
                 raise Refused(
                     grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    f"{organisation!r} has {open_uploads} unfinished uploads; finish or abandon them "
-                    "(they expire after the retention period) before starting another",
+                    f"{organisation!r} has {open_uploads} unfinished uploads; resume one of them, or "
+                    f"wait: the oldest expires in about {wait / 3600:.1f} h (unfinished uploads are "
+                    f"deleted after {self.config.upload_expiry_hours:g} h without data)",
                 )
         partial = self.store.partial(organisation, extract_id)
         if offset == 0 and partial.size:
             partial.discard()
             partial = self.store.partial(organisation, extract_id)
         if offset != partial.size:
+            if partial.size == 0:
+                partial.discard()
             raise Refused(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f"the broker holds {partial.size} bytes of this upload, not {offset}: resume from "
@@ -172,7 +184,7 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
             )
         received = partial.size
         started = time.monotonic()
-        # The content is kept in memory as it arrives (validation needs all of it anyway),
+        # The content is kept in memory as it arrives (validation reads it as one buffer),
         # so that completing the upload neither decrypts the partial file nor hashes twice.
         pieces = list(partial.read_all()) if received else []
         digest = hashlib.sha256()
@@ -191,6 +203,7 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
                 partial.discard()
                 self._reject(identity, manifest, 0, "more bytes arrived than the manifest announced")
             partial.append(data)
+            metrics.UPLOAD_BYTES.labels(manifest.source).inc(len(data))
             digest.update(data)
             pieces.append(data)
             received += len(data)
@@ -203,7 +216,12 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
                 "them: run the same 'linkage upload' again to resume",
             )
         streamed = time.monotonic()
-        receipt = self._accept(identity, manifest, partial, b"".join(pieces), digest.hexdigest())
+        content = b"".join(pieces)
+        del pieces
+        try:
+            receipt = self._accept(identity, manifest, content, digest.hexdigest())
+        finally:
+            partial.discard()
         logs.event("upload.stored", organisation=organisation, source=manifest.source, extract_id=extract_id,
                    records=receipt.record_count, bytes=size, receive_seconds=round(streamed - started, 3),
                    accept_seconds=round(time.monotonic() - streamed, 3))
@@ -215,18 +233,18 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
                              record_count, False, reason)
         raise Refused(code, f"extract rejected, nothing stored: {reason}")
 
-    def _accept(self, identity: Identity, manifest, partial, content: bytes, sha256: str) -> broker_pb2.UploadReceipt:
+    def _accept(self, identity: Identity, manifest, content: bytes, sha256: str) -> broker_pb2.UploadReceipt:
+        """Validate, record, sign and store; the caller discards the partial file."""
         if sha256 != manifest.content_sha256:
-            partial.discard()
             self._reject(identity, manifest, 0,
                          "the content does not match its SHA-256: it was corrupted in transit or the "
                          "file changed during the upload; upload it again")
         expected = Expectation(manifest.source, self.config.clk_bits)
         try:
-            header, _ = validate_extract(content, expected)
+            validated = validate_extract(content, expected)
+            header = validated.header
             self.linkage.claim(header.fingerprint)
         except ExtractRejected as exc:
-            partial.discard()
             code = grpc.StatusCode.FAILED_PRECONDITION if exc.kind == PRECONDITION else grpc.StatusCode.INVALID_ARGUMENT
             self._reject(identity, manifest, 0, str(exc), code)
         received_at = utc_now()
@@ -248,6 +266,6 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
             created=header.created, received_at=received_at, state="current",
             receipt_statement=statement, receipt_signature=signature,
         )
-        self.store.store_extract(partial, record)
+        self.store.store_extract(validated.content, record)
         self.on_stored()
         return receipt_message(record, duplicate=False)

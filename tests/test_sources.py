@@ -40,10 +40,20 @@ def test_bools_and_ints():
         attr("ksz", "birth_year").parse("19x0")
 
 
-def test_nationality_codes_are_three_digits():
-    assert attr("ksz", "nat_first_father").parse("150") == "150"
-    with pytest.raises(PayloadError, match="does not match"):
-        attr("ksz", "nat_first_father").parse("BE")
+def test_nationality_accepts_nis_and_iso_codes_and_stores_nis():
+    nationality = attr("ksz", "nat_first_father")
+    assert nationality.parse("150") == "150"
+    assert nationality.parse("mar") == nationality.parse("MAR") == nationality.parse("MA") == "354"
+    assert nationality.parse("be") == nationality.parse("BEL") == "150"
+    assert nationality.parse("XKX") == nationality.parse("XK")
+    with pytest.raises(PayloadError, match="ISO 3166 alpha-3"):
+        nationality.parse("QQQ")
+    with pytest.raises(PayloadError, match="alpha-2"):
+        nationality.parse("ZZ")
+    with pytest.raises(PayloadError, match="not a nationality code"):
+        nationality.parse("B")
+    with pytest.raises(PayloadError, match="not in the NIS"):
+        nationality.parse("777")
 
 
 def test_unknown_source_names_the_known_ones():

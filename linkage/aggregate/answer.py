@@ -1,8 +1,8 @@
 """The answer to a statistics request: protected tables plus metadata, and their renderings.
 
 This is what leaves the broker: for each measure every cell of the table (leaves and
-margins, ``Total`` in a dimension), its published value or ``None`` when suppressed, the
-status and reason, and the metadata a reader needs to interpret the figures (definition
+margins, ``Total`` in a dimension), its published value or ``None`` when suppressed, its
+status (``published`` or ``suppressed``, never why), and the metadata a reader needs to interpret the figures (definition
 and registry versions, disclosure rules, authorisation). It is plain data with a JSON form
 (``to_dict``/``from_dict``), so the broker can send it and the command line can render it
 as CSV, JSON or a text table without any record-level data.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -40,6 +41,7 @@ class AnswerCell:
     numerator: int | None = None
     status: str = "published"
     reason: str = ""
+    """Always empty from this broker (a suppressed cell never says why); kept for the wire format."""
 
     @property
     def rate(self) -> float | None:
@@ -78,6 +80,8 @@ class AggregateAnswer:
     request: Mapping[str, Any]
     metadata: Mapping[str, Any]
     tables: tuple[AnswerTable, ...]
+    suppression_reasons: Counter = field(default_factory=Counter, compare=False, repr=False)
+    """Hidden cells by internal reason, for the audit log only (not serialised)."""
 
     def table(self, measure: str) -> AnswerTable:
         for table in self.tables:
@@ -102,7 +106,7 @@ class AggregateAnswer:
                     "audit": dict(t.audit),
                     "cells": [
                         {"key": list(c.key), "count": c.count, "numerator": c.numerator,
-                         "status": c.status, "reason": c.reason}
+                         "status": c.status}
                         for c in t.cells
                     ],
                 }
@@ -126,7 +130,7 @@ class AggregateAnswer:
                     for d in t["dimensions"]
                 ),
                 cells=tuple(
-                    AnswerCell(tuple(c["key"]), c["count"], c["numerator"], c["status"], c["reason"])
+                    AnswerCell(tuple(c["key"]), c["count"], c["numerator"], c["status"])
                     for c in t["cells"]
                 ),
                 audit=dict(t["audit"]),
@@ -145,7 +149,7 @@ def to_csv(answer: AggregateAnswer) -> str:
     names = [d.name for d in answer.tables[0].dimensions] if answer.tables else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["measure", *names, "count", "numerator", "rate", "status", "reason"])
+    writer.writerow(["measure", *names, "count", "numerator", "rate", "status"])
     for table in answer.tables:
         for cell in table.cells:
             writer.writerow([
@@ -153,7 +157,7 @@ def to_csv(answer: AggregateAnswer) -> str:
                 "" if cell.count is None else cell.count,
                 "" if cell.numerator is None else cell.numerator,
                 "" if cell.rate is None else f"{cell.rate:.4f}",
-                cell.status, cell.reason,
+                cell.status,
             ])
     return out.getvalue()
 
@@ -186,7 +190,7 @@ def render_text(answer: AggregateAnswer) -> str:
             if table.kind == "rate":
                 shown.append("x" if cell.numerator is None else str(cell.numerator))
                 shown.append("x" if cell.suppressed else "-" if cell.rate is None else f"{100 * cell.rate:.1f}%")
-            shown.append(cell.status if not cell.reason else f"{cell.status}: {cell.reason}")
+            shown.append(cell.status)
             rows.append(shown)
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         lines = [title(answer, table), *(

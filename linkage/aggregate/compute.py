@@ -17,6 +17,7 @@ nationality histories, not a million persons) and joined back as small mapping t
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
@@ -30,6 +31,7 @@ from linkage.aggregate import registry
 from linkage.aggregate.conditions import Attr, all_sql
 from linkage.aggregate.dimensions import ResolvedDimension, resolve
 from linkage.aggregate.request import AggregateRequest
+from linkage.disclosure.atoms import Membership, mix64, unit_ids
 from linkage.errors import LinkageError
 from linkage.extract import Extract, arrow_type
 from linkage.sources import SOURCES, source_spec
@@ -47,6 +49,22 @@ class LinkedData:
     """Per source: ``entity_id`` (int64) and payload columns as declared in linkage.sources."""
     snapshot: str = ""
     """Identifies the linkage run the entity ids come from (recorded in the answer)."""
+    person_keys: tuple[np.ndarray, np.ndarray] | None = None
+    """Sorted entity ids and each one's 64-bit person key, stable across runs (the broker
+    derives it from the linked national-number token); without it a person is keyed by
+    run and entity, so releases on different runs are not related."""
+
+    def persons(self, entity_ids: np.ndarray) -> np.ndarray:
+        """The person key (uint64) of each entity."""
+        entity_ids = np.asarray(entity_ids, dtype=np.int64)
+        run = np.frombuffer(hashlib.sha256(self.snapshot.encode()).digest()[:8], dtype=np.uint64)
+        fallback = mix64(entity_ids.astype(np.uint64) ^ run[0])
+        if self.person_keys is None:
+            return fallback
+        ids, keys = self.person_keys
+        pos = np.clip(np.searchsorted(ids, entity_ids), 0, max(len(ids) - 1, 0))
+        found = (len(ids) > 0) & (ids[pos] == entity_ids) if len(ids) else np.zeros(len(entity_ids), bool)
+        return np.where(found, keys[pos] if len(ids) else fallback, fallback)
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,31 @@ def linked_data_from_clusters(clusters: pa.Table, payloads: Mapping[str, pa.Tabl
 
 def compute(request: AggregateRequest, data: LinkedData) -> dict[str, LeafTable]:
     """Leaf tables for every measure of a validated request, keyed by measure name."""
+    measures, dimensions, rows = _run(request, data, per_person=False)
+    return _leaf_tables(measures, dimensions, rows)
+
+
+def members(request: AggregateRequest, data: LinkedData) -> dict[str, Membership]:
+    """Per measure, the units (person and period) its table counts: each unit's leaf cell
+    and, for a rate, whether it is in the numerator. Leaf cells are numbered as
+    ``TableStructure`` numbers inner cells (C order over the dimensions' categories)."""
+    measures, dimensions, table = _run(request, data, per_person=True)
+    shape = tuple(len(d.categories) for d in dimensions)
+    index = [np.asarray(pc.index_in(table[f"d{i}"], value_set=pa.array(d.categories)))
+             for i, d in enumerate(dimensions)]
+    leaf = (np.ravel_multi_index(tuple(index), shape) if dimensions
+            else np.zeros(table.num_rows, dtype=np.int64))
+    units = unit_ids(data.persons(table["entity_id"].to_numpy()), table["period"].to_numpy())
+    out = {}
+    for i, m in enumerate(measures):
+        inside = table[f"in_{i}"].to_numpy(zero_copy_only=False).astype(bool)
+        flag = (table[f"num_{i}"].to_numpy(zero_copy_only=False).astype(bool)[inside]
+                if m.kind == "rate" else None)
+        out[m.name] = Membership(units[inside], leaf[inside].astype(np.int64), flag)
+    return out
+
+
+def _run(request: AggregateRequest, data: LinkedData, per_person: bool):
     measures = [registry.measure(name) for name in request.measures]
     dimensions = [resolve(ref, request.periods, request.reference_date) for ref in request.dimensions]
     con = duckdb.connect()
@@ -116,10 +159,11 @@ def compute(request: AggregateRequest, data: LinkedData) -> dict[str, LeafTable]
         con.execute("SET threads TO 2")
         sources = _register_sources(con, request, measures, dimensions, data)
         _register_mappings(con, dimensions, request.periods)
-        rows = con.execute(_query(request, measures, dimensions, sources)).fetchall()
+        query = _query(request, measures, dimensions, sources, per_person)
+        rows = con.sql(query).to_arrow_table() if per_person else con.execute(query).fetchall()
     finally:
         con.close()
-    return _leaf_tables(measures, dimensions, rows)
+    return measures, dimensions, rows
 
 
 def _needed_attrs(request: AggregateRequest, measures: Iterable[registry.Measure],
@@ -227,8 +271,10 @@ def _column(attr: Attr) -> str:
 
 
 def _query(request: AggregateRequest, measures: Sequence[registry.Measure],
-           dimensions: Sequence[ResolvedDimension], sources: Sequence[str]) -> str:
-    """Per period: population rows with cohort/numerator flags; then mapped and grouped."""
+           dimensions: Sequence[ResolvedDimension], sources: Sequence[str],
+           per_person: bool = False) -> str:
+    """Per period: population rows with cohort/numerator flags; then mapped and grouped
+    (or, ``per_person``, one row per person and period with its categories and flags)."""
     population = registry.population(request.population)
     dim_attrs = list(dict.fromkeys(a for d in dimensions for a in d.attrs))
     joins = "".join(
@@ -243,7 +289,8 @@ def _query(request: AggregateRequest, measures: Sequence[registry.Measure],
             flags.append(f"({all_sql(m.numerator, period)}) AS num_{i}")
         attrs = [f'{a.sql(period)} AS "{_column(a)}"' for a in dim_attrs]
         selects.append(
-            f"SELECT {period} AS period, {', '.join(attrs + flags)} "
+            f'SELECT {period} AS period, "{request.population}".entity_id AS entity_id, '
+            f"{', '.join(attrs + flags)} "
             f'FROM src_{request.population} AS "{request.population}"{joins} '
             f"WHERE {population.period_filter.sql(period)}"
         )
@@ -255,6 +302,12 @@ def _query(request: AggregateRequest, measures: Sequence[registry.Measure],
             on.append(f"base.period = {_mapping_name(index)}.period")
         mapped.append(f" LEFT JOIN {_mapping_name(index)} ON {' AND '.join(on) or 'TRUE'}")
     groups = [f"{_mapping_name(i)}.category AS d{i}" for i in range(len(dimensions))]
+    if per_person:
+        flags = [f"coalesce({f}_{i}, FALSE) AS {f}_{i}" for i in range(len(measures))
+                 for f in ("in", "num")]
+        return (f"WITH base AS ({' UNION ALL '.join(selects)}) "
+                f"SELECT base.entity_id, base.period, {', '.join(groups + flags)} "
+                f"FROM base{''.join(mapped)}")
     counts = []
     for i in range(len(measures)):
         counts.append(f"count(*) FILTER (WHERE in_{i})")

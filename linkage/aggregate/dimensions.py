@@ -10,6 +10,7 @@ per distinct input tuple, not once per person.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +19,7 @@ from typing import Callable, Mapping, Sequence
 from linkage import geography, origin
 from linkage.aggregate import registry
 from linkage.aggregate.conditions import Attr, RegistryError
+from linkage.aggregate.labels import category_labels
 from linkage.origin import GENERATIONS
 from linkage.sources import SOURCES
 
@@ -87,7 +89,13 @@ def parse_dimension(text: str) -> DimensionRef:
 
 
 def resolve(ref: DimensionRef, periods: Sequence[int], reference_date: _dt.date) -> ResolvedDimension:
-    """The categories and categorising function of a dimension for one request."""
+    """The categories, their display labels and the categorising function of a dimension for one request."""
+    resolved = _resolve(ref, periods, reference_date)
+    labels = {**category_labels(ref.kind, resolved.categories), **resolved.labels}
+    return dataclasses.replace(resolved, labels=labels)
+
+
+def _resolve(ref: DimensionRef, periods: Sequence[int], reference_date: _dt.date) -> ResolvedDimension:
     kind = registry.dimension_kind(ref.kind)
     if kind.name in ("origin_category", "origin_group", "generation"):
         return _origin_dimension(ref, kind, reference_date)

@@ -76,7 +76,7 @@ def _toml_string(text: str) -> str:
 def load_request(path: str | Path) -> AggregateRequest:
     """Read and validate a request file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is allowed
     except OSError as exc:
         raise RequestError(f"cannot read the request file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
@@ -210,14 +210,24 @@ def _periods(value: Any, pop: registry.Population) -> tuple[int, ...]:
     return tuple(sorted(years))
 
 
+REFERENCE_YEARS = (1990, 2100)
+"""Reference dates outside these years cannot be the date of any registered outcome."""
+
+
 def _date(value: Any) -> _dt.date:
     if isinstance(value, _dt.datetime):
         raise RequestError("reference_date must be a date without a time, e.g. 2023-12-31")
-    if isinstance(value, _dt.date):
-        return value
+    day = value if isinstance(value, _dt.date) else None
     if isinstance(value, str):
         try:
-            return _dt.date.fromisoformat(value)
+            day = _dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise RequestError("reference_date must be a date, e.g. reference_date = 2023-12-31")
+    if day is None:
+        raise RequestError("reference_date must be a date, e.g. reference_date = 2023-12-31")
+    if not REFERENCE_YEARS[0] <= day.year <= REFERENCE_YEARS[1]:
+        raise RequestError(
+            f"reference_date must lie in the years {REFERENCE_YEARS[0]} to {REFERENCE_YEARS[1]}, "
+            f"not {day.year}"
+        )
+    return day

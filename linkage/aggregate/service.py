@@ -10,17 +10,21 @@ the caller passes the authorisation's minimum cell size as ``k``.
 from __future__ import annotations
 
 import hashlib
+import json
+from collections import Counter
 from typing import Any
 
 from linkage import disclosure, origin
 from linkage.aggregate import registry
 from linkage.aggregate.answer import AggregateAnswer, AnswerCell, AnswerDimension, AnswerTable
-from linkage.aggregate.compute import LeafTable, LinkedData, compute
+from linkage.aggregate.compute import LinkedData, compute, members
 from linkage.aggregate.conditions import all_words
 from linkage.aggregate.dimensions import GEOGRAPHY_DATE, resolve
 from linkage.aggregate.request import AggregateRequest
 from linkage.sources import PAYLOAD_VERSION
 
+AUDIT_METHOD = ("primary and secondary suppression per table, then a joint LP audit over "
+                "the persons of every release on the same people (docs/disclosure.md)")
 UNLINKED_NOTE = (
     "Every record of the population source is counted. A record not linked to a source "
     "gets the category 'unknown' in dimensions derived from that source (origin, sex, age and "
@@ -40,64 +44,65 @@ def sources_read(request: AggregateRequest) -> set[str]:
 
 
 def answer_request(request: AggregateRequest, data: LinkedData, k: int,
-                   ledger: "disclosure.ReleaseLedger | None" = None, minimum: int = 2) -> AggregateAnswer:
+                   ledger: "disclosure.PersonLedger | disclosure.ReleaseLedger | None" = None, minimum: int = 2) -> AggregateAnswer:
     """The protected tables of every measure, with the metadata to read them.
 
     ``k`` is the authorisation's minimum cell size; ``minimum`` the system's, below which
-    no ``k`` is accepted."""
+    no ``k`` is accepted. With a ``ledger`` the tables are audited jointly with every
+    earlier release on the same persons and recorded; an identical request is answered
+    from the ledger. Cells say ``published`` or ``suppressed``, nothing more; the answer's
+    ``suppression_reasons`` (counts, not serialised) are for the audit log."""
+    k = max(k, minimum)
+    if isinstance(ledger, disclosure.ReleaseLedger):
+        ledger = ledger.persons
+    fingerprint = request_fingerprint(request, data, k)
+    if ledger is not None:
+        earlier = ledger.answer(fingerprint)
+        if earlier is not None:
+            return AggregateAnswer.from_json(earlier.decode())
     leaves = compute(request, data)
-    tables = tuple(_protected(request, data, leaf, max(k, minimum), minimum, ledger)
-                   for leaf in leaves.values())
-    rules = sorted({str(t.audit.get("rules_version", "")) for t in tables})
-    return AggregateAnswer(request.to_dict(), _metadata(request, data, k, rules), tables)
+    units = members(request, data)
+    inputs = [disclosure.TableInput(
+        tuple(disclosure.Dimension(d.name, d.categories) for d in leaf.dimensions),
+        leaf.counts, units[name], leaf.numerators,
+        name if leaf.numerators is not None else "") for name, leaf in leaves.items()]
+
+    def render(released) -> bytes:
+        return _answer(request, data, k, leaves, released, {}).to_json().encode()
+
+    if ledger is None:
+        released = disclosure.release_alone(inputs, k, minimum)
+        return _answer(request, data, k, leaves, released, {})
+    released, _, stats = disclosure.release_tables(inputs, k, minimum, ledger, fingerprint, render)
+    return _answer(request, data, k, leaves, released, stats)
 
 
-def ledger_population(request: AggregateRequest, measure: registry.Measure) -> str:
-    """The release ledger's name for the set of persons a table counts.
-
-    Tables over the same population source, periods and cohort count the same persons, so
-    their cells are the same cells to the ledger (published again with the same value,
-    suppressed again), whoever asks: ``persons`` and the outflow rates of VDAB share one
-    cohort; the employment rate (ages 20-64 with a known position) has its own.
-    """
-    cohort = all_words(measure.cohort)
-    digest = hashlib.sha256(cohort.encode()).hexdigest()[:16]
-    periods = ",".join(map(str, request.periods))
-    return f"{request.population}/{periods}/{digest}"
+def request_fingerprint(request: AggregateRequest, data: LinkedData, k: int) -> str:
+    """Identity of a request for the ledger: the request, the run and the threshold."""
+    body = json.dumps([request.to_dict(), data.snapshot, k], sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
-def ledger_dimension_name(ref, reference_date) -> str:
-    """A dimension's name to the ledger: its key, plus the reference date when its categories
-    depend on it (date-aware EU membership), so that 'eu' in 2003 and in 2005 are different
-    cells while date-independent classifications stay the same cells on any date."""
-    if ref.kind in ("origin_category", "origin_group", "generation"):
-        definition = origin.definition(ref.params[0])
-        aware = definition.foreign_grouping.date_aware and ref.kind != "generation"
-        if ref.kind == "origin_group":
-            aware = aware or origin.grouping(ref.params[1]).date_aware
-        if aware:
-            return f"{ref.key}@{reference_date.isoformat()}"
-    return ref.key
-
-
-def _protected(request: AggregateRequest, data: LinkedData, leaf: LeafTable, k: int, minimum: int,
-               ledger: "disclosure.ReleaseLedger | None") -> AnswerTable:
-    names = [ledger_dimension_name(ref, request.reference_date) for ref in request.dimensions]
-    dims = [disclosure.Dimension(name, d.categories) for name, d in zip(names, leaf.dimensions)]
-    m = leaf.measure
-    protected = disclosure.protect(
-        dims, leaf.counts, k=k, minimum=minimum, numerators=leaf.numerators, ledger=ledger,
-        snapshot=data.snapshot or None, population=ledger_population(request, m),
-        numerator_measure=m.name,
-    )
-    cells = tuple(
-        AnswerCell(tuple(cell.key), cell.value, cell.numerator if leaf.numerators is not None else None,
-                   cell.status, cell.reason)
-        for cell in protected.cells
-    )
-    dimensions = tuple(AnswerDimension(d.name, d.label, d.categories, dict(d.labels))
-                       for d in leaf.dimensions)
-    return answer_table(m, dimensions, cells, protected.audit.to_json())
+def _answer(request, data, k, leaves, released, stats) -> AggregateAnswer:
+    tables, reasons = [], Counter()
+    for leaf, table in zip(leaves.values(), released):
+        rate = leaf.numerators is not None
+        cells = tuple(
+            AnswerCell(key, None if table.suppressed[c] else int(table.values[0, c]),
+                       None if table.suppressed[c] or not rate else int(table.values[1, c]),
+                       table.status(c))
+            for c, key in enumerate(table.keys))
+        dimensions = tuple(AnswerDimension(d.name, d.label, d.categories, dict(d.labels))
+                           for d in leaf.dimensions)
+        audit = {"passed": True, "rules_version": disclosure.RULES_VERSION,
+                 "method": AUDIT_METHOD, "joint_releases": stats.get("joint_releases", 0)}
+        tables.append(answer_table(leaf.measure, dimensions, cells, audit))
+        reasons.update(table.reasons)
+    answer = AggregateAnswer(request.to_dict(), _metadata(request, data, k,
+                                                          [disclosure.RULES_VERSION]),
+                             tuple(tables))
+    answer.suppression_reasons.update(reasons)
+    return answer
 
 
 def describe(request: AggregateRequest) -> dict[str, Any]:

@@ -50,6 +50,14 @@ class VerificationReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def newest_head(self) -> SignedTreeHead:
+        """The newest signed tree head; only a log with none has no newest head, and such a
+        log does not verify."""
+        if self.newest is None:
+            raise ValueError("the log has no signed tree head")
+        return self.newest
+
 
 @dataclass
 class _Scan:
@@ -97,14 +105,14 @@ def verify_folder(
     checkpoint_ok = checkpoint is not None and _check_checkpoint_signature(
         checkpoint, public_key, problems
     )
-    sizes = {h.tree_size for h in heads} | ({checkpoint.tree_size} if checkpoint_ok else set())
+    sizes = {h.tree_size for h in heads} | ({checkpoint.tree_size} if checkpoint is not None and checkpoint_ok else set())
     scan = _scan(folder, sizes, {record.index for record in inclusion}, newest.tree_size, progress)
     report.entries = scan.entry_count
     _check_counts(scan, newest.tree_size, problems)
     _check_roots(folder, heads, scan, problems)
     report.consistency_proofs = _check_consistency(folder, heads, problems)
     report.inclusion_proofs = _check_inclusion(inclusion, heads, scan, problems)
-    if checkpoint_ok:
+    if checkpoint is not None and checkpoint_ok:
         _check_checkpoint(checkpoint, heads, scan, problems)
     return report
 

@@ -1,19 +1,26 @@
 """Disclosure control for released tables: primary rules, secondary suppression, an
 attacker audit, a release ledger against differencing, and optional cell-key perturbation.
 
-Entry points: ``protect`` (one table, optionally against a ``ReleaseLedger``),
+Entry points: ``release_tables`` (the broker: the tables of one request over persons,
+audited jointly with every earlier release in a ``PersonLedger``), ``protect`` (one table,
+optionally against a name-keyed ``ReleaseLedger``, for ``linkage protect``),
 ``table_rows`` (render a ``ProtectedTable`` for CSV/JSON), and ``cellkey`` (perturbation).
 """
 
 from linkage.disclosure.errors import (DisclosureError, LedgerError, ProtectionRefused,
                                        TableError, ThresholdError)
 from linkage.disclosure.ledger import ReleaseLedger
+from linkage.disclosure.person_ledger import AeadSealer, PersonLedger, Sealer
 from linkage.disclosure.protect import DEFAULT_K, protect
-from linkage.disclosure.result import AuditSummary, Cell, ProtectedTable, table_rows
+from linkage.disclosure.release import (ReleasedTable, TableInput, release_alone,
+                                        release_tables)
+from linkage.disclosure.result import (RULES_VERSION, AuditSummary, Cell, ProtectedTable,
+                                       table_rows)
 from linkage.disclosure.table import TOTAL, Dimension
 
 __all__ = [
-    "DEFAULT_K", "TOTAL", "AuditSummary", "Cell", "Dimension", "DisclosureError",
-    "LedgerError", "ProtectedTable", "ProtectionRefused", "ReleaseLedger", "TableError",
-    "ThresholdError", "protect", "table_rows",
+    "DEFAULT_K", "RULES_VERSION", "TOTAL", "AeadSealer", "AuditSummary", "Cell", "Dimension",
+    "DisclosureError", "LedgerError", "PersonLedger", "ProtectedTable", "ProtectionRefused",
+    "ReleaseLedger", "ReleasedTable", "Sealer", "TableError", "TableInput", "ThresholdError",
+    "protect", "release_alone", "release_tables", "table_rows",
 ]

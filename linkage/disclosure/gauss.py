@@ -19,6 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from linkage.disclosure.audit import Quantity
+from linkage.disclosure.problem import SuppressionProblem
 from linkage.disclosure.table import TableStructure
 
 PRIME = (1 << 61) - 1
@@ -28,6 +32,48 @@ PRIME = (1 << 61) - 1
 class GaussResult:
     secondary: list[int]          # cells suppressed to protect the unsafe quantities
     exposed: list[int]            # unsafe vectors already derivable from forced cells
+
+
+def gauss_pattern(problem: SuppressionProblem, unsafe_cells: np.ndarray) -> np.ndarray:
+    """The gauss method's pattern: ``fixed`` plus the cells ``gauss_suppress`` keeps back
+    when cells are offered for publication in ``_publish_order``; ``unsafe_cells`` are
+    the cells that must not become derivable."""
+    order = _publish_order(problem)
+    vectors = _unsafe_vectors(problem.structure, problem.quantities, unsafe_cells)
+    result = gauss_suppress(problem.structure, order, vectors, np.flatnonzero(problem.forced))
+    pattern = problem.fixed.copy()
+    pattern[np.asarray(result.secondary, dtype=np.int64)] = True
+    return pattern
+
+
+def _publish_order(problem: SuppressionProblem) -> list[int]:
+    """Cells to try publishing, most wanted first: forced, then zeros (they protect little
+    and reveal nobody), then by decreasing cost, margins before inner cells, then index."""
+    cells = np.flatnonzero(~problem.fixed)
+    zero = problem.values[0][cells] == 0
+    keys = (cells, -problem.structure.inner_count[cells], -problem.cost[cells], ~zero,
+            ~problem.forced[cells])
+    return [int(c) for c in cells[np.lexsort(keys)]]
+
+
+def _unsafe_vectors(structure: TableStructure, quantities: Sequence[Quantity],
+                    unsafe_cells: np.ndarray) -> list[dict[int, int]]:
+    """Each unsafe quantity as vectors over inner cells, one per measure it involves."""
+    vectors: dict[frozenset, dict[int, int]] = {}
+    for q in quantities:
+        per_measure: dict[int, dict[int, int]] = {}
+        for m, c, coef in q.terms:
+            vec = per_measure.setdefault(m, {})
+            for i in structure.inner_of(c):
+                vec[int(i)] = vec.get(int(i), 0) + coef
+        for vec in per_measure.values():
+            vec = {i: x for i, x in vec.items() if x}
+            if vec:
+                vectors.setdefault(frozenset(vec.items()), vec)
+    for c in np.flatnonzero(unsafe_cells):
+        vec = {int(i): 1 for i in structure.inner_of(int(c))}
+        vectors.setdefault(frozenset(vec.items()), vec)
+    return list(vectors.values())
 
 
 def gauss_suppress(structure: TableStructure, order: Sequence[int],

@@ -25,12 +25,14 @@ import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from linkage.disclosure.audit import Block, Quantity
 from linkage.disclosure.errors import LedgerError
+from linkage.disclosure.person_ledger import AeadSealer, PersonLedger
 from linkage.disclosure.result import RULES_VERSION
 from linkage.disclosure.table import Dimension, TableStructure, canonical_key
 from linkage.disclosure.topology import check_classifications, check_acyclic
@@ -76,7 +78,17 @@ class ReleaseLedger:
             raise LedgerError(f"release ledger {self.path} is not a readable SQLite ledger "
                               f"({exc}); restore it from backup") from None
 
+    @cached_property
+    def persons(self) -> PersonLedger:
+        """Transitional, for callers that still hand a name-keyed ledger to the statistics
+        service (``tests/attack/service.py``): a person ledger in memory, sealed with a key
+        that is never stored, for the life of this object. The broker opens its own sealed
+        ``PersonLedger`` on disk."""
+        return PersonLedger(None, AeadSealer(os.urandom(32)))
+
     def close(self) -> None:
+        if "persons" in self.__dict__:
+            self.persons.close()
         self._db.close()
 
     def __enter__(self) -> ReleaseLedger:

@@ -1,142 +1,272 @@
-"""Optimal secondary suppression for small tables (Fischetti and Salazar-Gonzalez, 2001).
+"""Optimal secondary suppression (Fischetti and Salazar-Gonzalez, 2001), with HiGHS.
 
-Master problem: binary x_c per cell (1 = suppressed), minimise the total cost of the
-suppressed cells, unsafe cells fixed at 1 and cells released before fixed at 0. Starting
-constraints: in every table relation holding an unsafe cell, some other cell is suppressed.
-Then, repeatedly: solve the master (HiGHS MIP), run the attacker LP for each unsafe
-quantity under that pattern (cells as variables, published cells at their value,
-suppressed cells in [0, ub]) and, where the interval is too narrow, add the capacity cut
-read from the LP's bound duals. By weak duality the attacker's bound under any pattern x is
-at most an affine function of x with those duals, so each cut is valid; the loop ends with
-a pattern that is optimal for the LP attacker. ``protect`` then audits it with integer
-bounds like any other pattern.
+Master problem: binary x_c per cell (1 = suppressed), minimise the information loss of the
+suppressed cells, ``fixed`` cells at 1 and ``forced`` cells at 0. Starting constraints: in
+every table relation holding an unsafe cell, some other cell is suppressed. Then,
+repeatedly: solve the master (HiGHS MIP, warm-started with the best known safe pattern),
+run the attacker LP for each unsafe quantity under that pattern (cells as variables,
+published cells at their value, suppressed cells in [0, ub]) and, where the interval is too
+narrow, add the capacity cut read from the LP's reduced costs. By weak duality the
+attacker's bound under any pattern x is at most an affine function of x with those duals,
+so every cut is valid; when no cut is violated the pattern is optimal for the LP attacker
+(if the master was solved to optimality). ``protect`` then audits it with integer bounds
+like any other pattern.
+
+Speed: a quantity with a hypercube move over the pattern's cells (an integer witness,
+``hypercube.witness_move``) needs no LP; the attacker LP is one HiGHS model re-solved with
+new bounds and objectives (warm start); the master keeps its cuts between rounds and gets a
+start solution, so a node limit still leaves a pattern at least as good as the start.
+Limits are counts (rounds, nodes), so the result does not depend on the machine's speed;
+``Limits.seconds`` is only a safety net.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse.csgraph import connected_components
 
-from linkage.disclosure.audit import Quantity, requirement_met
-from linkage.disclosure.errors import TableError
-from linkage.disclosure.table import TableStructure
+from linkage.disclosure.audit import Block, Quantity, requirement_met
+from linkage.disclosure.hypercube import witness_move
+from linkage.disclosure.problem import SuppressionProblem
 
-MAX_CELLS = 3000
-MAX_ROUNDS = 500
-
-
-def optimal_suppression(structure: TableStructure, values: np.ndarray,
-                        quantities: Sequence[Quantity], suppressed: np.ndarray,
-                        forced: np.ndarray, cost: np.ndarray, ub: float) -> list[int]:
-    """Cells to suppress in addition to ``suppressed`` (cheapest pattern for the LP attacker)."""
-    n = structure.n_cells
-    if n > MAX_CELLS:
-        raise TableError(f"the optimal method handles tables of up to {MAX_CELLS} cells "
-                         f"(this one has {n}); use the gauss method")
-    layers = values.shape[0]
-    relations = structure.relations()
-    attacker = _CellLP(structure, values, relations, ub)
-    cuts_a: list[np.ndarray] = []
-    cuts_b: list[float] = []
-    for parent, children in relations:
-        members = [parent] + children
-        for c in members:
-            if suppressed[c] and any(q.cell == c for q in quantities):
-                row = np.zeros(n)
-                row[[m for m in members if m != c]] = 1.0
-                cuts_a.append(row)
-                cuts_b.append(1.0)
-    lower = np.where(suppressed, 1.0, 0.0)
-    upper = np.where(forced & ~suppressed, 0.0, 1.0)
-    x = lower.copy()
-    for _ in range(MAX_ROUNDS):
-        cons = [LinearConstraint(np.asarray(cuts_a), np.asarray(cuts_b), np.inf)] if cuts_a else []
-        res = milp(cost, integrality=np.ones(n), bounds=Bounds(lower, upper), constraints=cons,
-                   options={"disp": False})
-        if res.x is None:
-            raise TableError("the optimal method found no feasible pattern; use gauss")
-        x = np.round(res.x)
-        new_cuts = 0
-        for q in quantities:
-            for a_row, b in attacker.cuts(q, x, layers):
-                if a_row @ x < b - 1e-6:
-                    cuts_a.append(a_row)
-                    cuts_b.append(b)
-                    new_cuts += 1
-        if not new_cuts:
-            break
-    return [int(c) for c in np.flatnonzero((x > 0.5) & ~suppressed)]
+EPS = 1e-6
 
 
-class _CellLP:
-    """The attacker LP with one variable per cell and measure (cells tied by relations)."""
+@dataclass(frozen=True)
+class Limits:
+    rounds: int = 500          # master solves (each followed by cut separation)
+    nodes: int = 100_000       # branch-and-bound nodes per master solve
+    seconds: float = 600.0     # wall clock per master solve: a safety net only
 
-    def __init__(self, structure, values, relations, ub):
-        self.n = structure.n_cells
-        self.values = values.astype(float)
-        self.ub = ub
-        layers = values.shape[0]
+
+@dataclass(frozen=True)
+class OptimalResult:
+    pattern: np.ndarray        # bool per cell
+    converged: bool            # no attacker cut is violated: safe for the LP attacker
+    proven: bool               # converged and every master solved to optimality
+    rounds: int
+
+
+def optimal_pattern(problem: SuppressionProblem, start: np.ndarray | None = None,
+                    limits: Limits = Limits()) -> OptimalResult:
+    """The cheapest pattern for the LP attacker (within ``limits``). ``start``, a pattern
+    known to be safe, is the master's incumbent from the first round."""
+    master = _Master(problem, limits)
+    attacker = _AttackerLP(problem)
+    proven = True
+    pattern = problem.fixed.copy()
+    for rounds in range(1, limits.rounds + 1):
+        pattern, optimal = master.solve(start)
+        proven &= optimal
+        cuts = attacker.violated_cuts(pattern)
+        if not cuts:
+            return OptimalResult(pattern, True, proven, rounds)
+        master.add(cuts)
+    return OptimalResult(pattern, False, False, limits.rounds)
+
+
+Cut = tuple[np.ndarray, float]        # sum(row * x) >= rhs
+
+
+class _Master:
+    def __init__(self, problem: SuppressionProblem, limits: Limits):
+        self.problem = problem
+        n = problem.structure.n_cells
+        h = highspy.Highs()
+        for option, value in (("output_flag", False), ("threads", 1),
+                              ("mip_max_nodes", limits.nodes), ("time_limit", limits.seconds),
+                              ("mip_abs_gap", 1.0 - EPS)):      # costs are whole numbers
+            h.setOptionValue(option, value)
+        lower = problem.fixed.astype(float)
+        upper = np.where(problem.forced & ~problem.fixed, 0.0, 1.0)
+        none = np.zeros(0, dtype=np.int32)
+        h.addCols(n, problem.cost, lower, upper, 0, none, none, np.zeros(0))
+        h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
+                                np.full(n, highspy.HighsVarType.kInteger))
+        self.h = h
+        self.add(self._relation_cuts())
+
+    def _relation_cuts(self) -> list[Cut]:
+        """In every relation holding a suppressed unsafe cell, another cell is suppressed."""
+        problem = self.problem
+        n = problem.structure.n_cells
+        unsafe = {q.cell for q in problem.quantities if problem.fixed[q.cell]}
+        cuts = []
+        for parent, children in problem.structure.relations():
+            members = [parent] + children
+            for c in members:
+                if c in unsafe:
+                    row = np.zeros(n)
+                    row[[m for m in members if m != c]] = 1.0
+                    cuts.append((row, 1.0))
+        return cuts
+
+    def add(self, cuts: list[Cut]) -> None:
+        if not cuts:
+            return
+        rows = sp.csr_matrix(np.asarray([row for row, _ in cuts]))
+        rhs = np.asarray([b for _, b in cuts])
+        self.h.addRows(len(cuts), rhs, np.full(len(cuts), highspy.kHighsInf), rows.nnz,
+                       rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32),
+                       rows.data)
+
+    def solve(self, start: np.ndarray | None) -> tuple[np.ndarray, bool]:
+        if start is not None:
+            solution = highspy.HighsSolution()
+            solution.col_value = start.astype(float).tolist()
+            self.h.setSolution(solution)
+        self.h.run()
+        status = self.h.getModelStatus()
+        x = np.asarray(self.h.getSolution().col_value)
+        if status != highspy.HighsModelStatus.kOptimal and not (
+                len(x) and self.h.getInfo().primal_solution_status == 2):
+            raise RuntimeError("the suppression master problem has no feasible pattern: "
+                               f"{self.h.modelStatusToString(status)}")
+        return x > 0.5, status == highspy.HighsModelStatus.kOptimal
+
+
+class _AttackerLP:
+    """The attacker LP with one variable per cell and measure, cells tied by the table's
+    relations. Under a pattern, published cells are fixed at their value and the
+    suppressed ones fall apart into connected components; each quantity's bounds are
+    solved on its components only (one small HiGHS model per component and round)."""
+
+    def __init__(self, problem: SuppressionProblem):
+        self.problem = problem
+        st = problem.structure
+        n, layers = st.n_cells, problem.values.shape[0]
+        self.n, self.layers = n, layers
+        self.a = problem.values.astype(float).ravel()
         rows, cols, data = [], [], []
         r = 0
         for m in range(layers):
-            for parent, children in relations:
-                rows.append(r)
-                cols.append(m * self.n + parent)
-                data.append(1.0)
-                for ch in children:
-                    rows.append(r)
-                    cols.append(m * self.n + ch)
-                    data.append(-1.0)
+            for parent, children in st.relations():
+                rows += [r] * (1 + len(children))
+                cols += [m * n + parent] + [m * n + ch for ch in children]
+                data += [1.0] + [-1.0] * len(children)
                 r += 1
-        self.A_eq = sp.csr_matrix((data, (rows, cols)), shape=(r, layers * self.n))
-        if layers > 1:
-            ineq = [sp.hstack([-sp.identity(self.n), sp.identity(self.n)])
-                    for _ in range(layers - 1)]
-            self.A_ub = sp.vstack(ineq, format="csr") if layers == 2 else None
-        else:
-            self.A_ub = None
+        n_eq = r
+        for m in range(1, layers):                 # numerator <= denominator
+            rows += list(range(r, r + n)) * 2
+            cols += list(range(m * n, (m + 1) * n)) + list(range(n))
+            data += [1.0] * n + [-1.0] * n
+            r += n
+        self.R = sp.csr_matrix((data, (rows, cols)), shape=(r, layers * n))
+        self.RT = self.R.T.tocsr()
+        self.row_lo = np.r_[np.zeros(n_eq), np.full(r - n_eq, -np.inf)]
 
-    def solve(self, objective: np.ndarray, x: np.ndarray):
-        a = self.values.ravel()
-        xs = np.tile(x, self.values.shape[0])
-        lo = np.where(xs > 0.5, 0.0, a)
-        hi = np.where(xs > 0.5, self.ub, a)
-        kwargs = {}
-        if self.A_ub is not None:
-            kwargs = {"A_ub": self.A_ub, "b_ub": np.zeros(self.A_ub.shape[0])}
-        res = linprog(objective, A_eq=self.A_eq, b_eq=np.zeros(self.A_eq.shape[0]),
-                      bounds=np.column_stack([lo, hi]), method="highs", **kwargs)
-        if res.status != 0:
-            raise RuntimeError(f"attacker LP failed: {res.message}")
-        return res.fun, np.asarray(res.lower.marginals), np.asarray(res.upper.marginals)
+    def violated_cuts(self, pattern: np.ndarray) -> list[Cut]:
+        problem = self.problem
+        block = Block(problem.structure, problem.values, pattern)
+        pending = [q for q in problem.quantities if witness_move(q, block) is None]
+        if not pending:
+            return []
+        split = _Components(self, np.tile(pattern, self.layers))
+        cuts = []
+        for q in pending:
+            cuts += self._cuts(q, split)
+        return cuts
 
-    def cuts(self, q: Quantity, x: np.ndarray, layers: int):
-        """Violated capacity cuts for quantity q under pattern x, as (row, rhs) pairs."""
-        obj = np.zeros(layers * self.n)
+    def _cuts(self, q: Quantity, split: _Components) -> list[Cut]:
+        """Violated capacity cuts for quantity q under the current pattern."""
+        objective = np.zeros(self.layers * self.n)
         for m, c, coef in q.terms:
-            obj[m * self.n + c] += coef
-        a = self.values.ravel()
-        fun_min, lam_l, lam_u = self.solve(obj, x)
-        fun_max, mu_l, mu_u = self.solve(-obj, x)
-        lo, up = fun_min, -fun_max
+            objective[m * self.n + c] += coef
+        lo, g_min, k_min = self._bound(objective, split)
+        neg_up, g_max, k_max = self._bound(-objective, split)
+        up = -neg_up
         if requirement_met(q.value, q.k, lo, up):
             return []
-        width = self.ub - a
-        # bound(x) = K + sum_c g_c x_c for each LP; g <= 0 because lower duals >= 0 and
-        # upper duals <= 0 in a minimisation
-        g_min = (-lam_l * a + lam_u * width).reshape(layers, self.n).sum(axis=0)
-        k_min = float((lam_l + lam_u) @ a)
-        g_max = (-mu_l * a + mu_u * width).reshape(layers, self.n).sum(axis=0)
-        k_max = float((mu_l + mu_u) @ a)
-        out = []
-        if up < q.value + 1:
-            out.append((-g_max, q.value + 1 + k_max))
+        cuts = []
+        if up < q.value + 1 - EPS:               # up <= -(k_max + g_max . x)
+            cuts.append((-g_max, q.value + 1 + k_max))
         target = max(q.value - 1, 0)
-        if lo > target:
-            out.append((-g_min, k_min - target))
-        if up - lo < q.k:
-            out.append((-g_max - g_min, q.k + k_max + k_min))
-        return out
+        if lo > target + EPS:                      # lo >= k_min + g_min . x
+            cuts.append((-g_min, k_min - target))
+        if up - lo < q.k - EPS:
+            cuts.append((-g_max - g_min, q.k + k_max + k_min))
+        return [(np.where(np.abs(row) > 1e-9, row, 0.0), rhs - EPS) for row, rhs in cuts]
+
+    def _bound(self, objective: np.ndarray, split: _Components
+               ) -> tuple[float, np.ndarray, float]:
+        """Minimum of the objective under the pattern, and that bound as an affine function
+        K + g . x of any pattern x (weak duality: the reduced costs d = c - R'y of the
+        optimal row duals y give min >= sum d+ lower + d- upper, with lower bounds
+        a (1 - x) and upper bounds a + (ub - a) x; a cell's x is shared by its measures)."""
+        y = np.zeros(self.R.shape[0])
+        for label in split.labels_of(objective):
+            rows, duals = split.solve(label, objective)
+            y[rows] = duals
+        d = objective - self.RT @ y
+        d_lo, d_up = np.maximum(d, 0.0), np.minimum(d, 0.0)
+        free = split.free
+        value = float(d[~free] @ self.a[~free] + d_up[free].sum() * self.problem.ub)
+        g = (-d_lo * self.a + d_up * (self.problem.ub - self.a)).reshape(self.layers, self.n)
+        return value, g.sum(axis=0), float(d @ self.a)
+
+
+class _Components:
+    """The attacker LP under one pattern, split into connected components of the
+    suppressed variables."""
+
+    def __init__(self, lp: _AttackerLP, free: np.ndarray):
+        self.lp, self.free = lp, free
+        self.ub = lp.problem.ub
+        free_cols = np.flatnonzero(free)
+        R_free = lp.R[:, free_cols].tocsr()
+        shift = lp.R[:, ~free] @ lp.a[~free]
+        self.rows = np.flatnonzero(np.diff(R_free.indptr) > 0)
+        self.row_lo = lp.row_lo[self.rows] - shift[self.rows]
+        self.row_up = -shift[self.rows]
+        sub = R_free[self.rows]
+        nr, nf = len(self.rows), len(free_cols)
+        pattern = sp.csr_matrix((np.ones(sub.nnz), sub.indices, sub.indptr), shape=(nr, nf))
+        graph = sp.bmat([[None, pattern], [pattern.T, None]], format="csr") if nr else \
+            sp.csr_matrix((nf, nf))
+        _, labels = connected_components(graph, directed=False)
+        self.row_label, self.col_label = labels[:nr], labels[nr:]
+        self.col_of = np.full(len(free), -1)
+        self.col_of[free_cols] = np.arange(nf)
+        self.sub = sub
+        self.free_cols = free_cols
+        self._models: dict[int, tuple[highspy.Highs, np.ndarray, np.ndarray]] = {}
+
+    def labels_of(self, objective: np.ndarray) -> set[int]:
+        cols = self.col_of[np.flatnonzero(objective)]
+        return {int(self.col_label[c]) for c in cols if c >= 0}
+
+    def solve(self, label: int, objective: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row ids (of the full system) of one component and their optimal duals."""
+        h, rows, cols = self._model(label)
+        h.changeColsCost(len(cols), np.arange(len(cols), dtype=np.int32),
+                         objective[self.free_cols[cols]])
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError("attacker LP did not solve: "
+                               f"{h.modelStatusToString(h.getModelStatus())}")
+        return self.rows[rows], np.asarray(h.getSolution().row_dual)
+
+    def _model(self, label: int) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
+        if label not in self._models:
+            rows = np.flatnonzero(self.row_label == label)
+            cols = np.flatnonzero(self.col_label == label)
+            mat = self.sub[rows][:, cols].tocsr()
+            h = highspy.Highs()
+            for option, value in (("output_flag", False), ("threads", 1),
+                                  ("presolve", "off")):
+                h.setOptionValue(option, value)
+            none = np.zeros(0, dtype=np.int32)
+            h.addCols(len(cols), np.zeros(len(cols)), np.zeros(len(cols)),
+                      np.full(len(cols), self.ub), 0, none, none, np.zeros(0))
+            if len(rows):
+                lo = np.where(np.isinf(self.row_lo[rows]), -highspy.kHighsInf,
+                              self.row_lo[rows])
+                h.addRows(len(rows), lo, self.row_up[rows], mat.nnz,
+                          mat.indptr[:-1].astype(np.int32), mat.indices.astype(np.int32),
+                          mat.data)
+            self._models[label] = (h, rows, cols)
+        return self._models[label]

@@ -104,5 +104,11 @@ def _rows(reader, path) -> Iterator[Row]:
             return
         if not any(cell.strip() for cell in cells):
             continue
+        for column, cell in enumerate(cells, start=1):
+            if "\x00" in cell:
+                raise InputError(
+                    f"{path}: line {line}, column {column} holds a NUL byte: the file is damaged or "
+                    "binary (UTF-16?); export it again as UTF-8 text"
+                )
         number += 1
         yield Row(number, line, cells)

@@ -17,8 +17,8 @@ from linkage.encoding.secret import key_check
 from linkage.encoding.summary import MAX_LISTED, Summary
 from linkage.errors import LinkageError
 from linkage.extract import Extract, ExtractHeader
-from linkage.normalise import NORMALISATION_VERSION
-from linkage.sources import PAYLOAD_VERSION, source_spec
+from linkage.normalise import DATE_FORMS, NORMALISATION_VERSION
+from linkage.sources import source_spec
 
 Progress = Callable[[int, int], None]
 """Called with (rows done, rows expected) as encoding goes on."""
@@ -51,7 +51,8 @@ def encode_csv(
 ) -> tuple[Extract, Summary]:
     """Encode a provider's CSV into an extract (not yet written; see ``write_extract``).
 
-    Rows with a bad value are rejected with their line, column and reason. With more than
+    Noisy identifier values are kept and counted (``Summary.noisy_counts``); rows that cannot
+    be records are rejected with their line, column and reason. With more than
     ``max_rejected`` rejected rows (default 0: any bad row) nothing is returned and
     :class:`RejectedRows` lists them, so that no person is left out without the provider
     deciding so.
@@ -94,7 +95,7 @@ def encode_csv(
         clk_bits=schema.clk_bits,
         record_count=summary.records,
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        payload_version=PAYLOAD_VERSION,
+        payload_version=spec.payload_version,
         payload_columns=tuple(attribute.name for attribute in spec.payload),
         summary=summary.counts(),
     )
@@ -154,6 +155,13 @@ def _check_outcome(summary: Summary, collected: _Collector, max_rejected: int,
             + "\nFix these rows, or rerun with --max-rejected N to leave up to N rows out "
             "(they are then listed in the summary, not encoded).",
             summary,
+        )
+    suspect = summary.suspect_columns()
+    if suspect:
+        columns = ", ".join(f"{column!r} ({count} of {summary.rows_read} rows)" for column, count in suspect.items())
+        raise LinkageError(
+            f"{input_path}: too many impossible or unreadable dates in {columns} to be typing errors; "
+            f"is the day-month-year order right? Accepted forms: {DATE_FORMS}; nothing was written"
         )
     if collected.duplicate_lines:
         pairs = ", ".join(f"lines {a} and {b}" for a, b in collected.duplicate_lines[:20])

@@ -8,8 +8,11 @@ identifier             column                value hashed
 ``surname``            ``surname``           :func:`linkage.normalise.surname`
 ``given_names``        ``given_names``       all given names, in order, one space apart
 ``given_names.first``  ``given_names``       the first given name
-``birth_date``         ``birth_date``        the full date (``YYYY-MM-DD``, or the schema's
-                                             date format); a partial date counts as missing
+``birth_date``         ``birth_date``        the full date: ``YYYY-MM-DD`` for a string
+                                             format, ``YYYYMMDD`` for an integer one, the
+                                             schema's format for a date one; a partial or
+                                             impossible date keeps its digits (``00`` where
+                                             unknown), or is missing in a date format
 ``birth_date.day``     ``birth_date``        ``01``..``31`` (missing when unknown, ``00``)
 ``birth_date.month``   ``birth_date``        ``01``..``12`` (missing when unknown)
 ``birth_date.year``    ``birth_date``        ``YYYY``
@@ -21,7 +24,8 @@ anything else          the identifier        by its clkhash format: text folded
 
 :data:`COLUMN_KINDS` lists the column names that get the name and date rules (English and
 Dutch spellings). The normalised value is then checked with clkhash's own validator for
-the feature (pattern, length, case), so clkhash never sees a value it would reject: its
+the feature (pattern, length, case), so clkhash never sees a value it would reject (a value
+that fails is counted missing and noted, the row is kept: noisy identifiers are data): its
 ``"case": "lower"`` check, which refuses upper-case input instead of lowering it, is met
 because normalisation folds case first, and ``"case": "upper"`` gets upper-case values.
 """
@@ -66,6 +70,10 @@ class FeatureError(ValueError):
 CACHE_SIZE = 1 << 16
 """Cells normalised per feature and kept: names and dates repeat, so most rows hit."""
 
+Cell = tuple[Union[str, None], Union[str, None]]
+"""What a feature makes of its cells: the value to hash (``None`` when missing) and a note
+for the encoding summary when the cells were noisy (``None`` when they were clean)."""
+
 
 class Source:
     """Where a feature (or one part of a combined name feature) reads its value."""
@@ -74,7 +82,9 @@ class Source:
         self.column = column
         self.kind = kind
         self.part = part
-        self.normalise = _normaliser(kind, field)
+        self.normalise = lru_cache(maxsize=CACHE_SIZE)(_normaliser(kind, field))
+        """Cached per column too: a combined feature's cells rarely repeat together, but a
+        surname or a given name alone does."""
 
 
 class Feature:
@@ -92,57 +102,74 @@ class Feature:
             properties.missing_value = MissingValueSpec(sentinel="", replace_with="")
         self.missing_token = properties.missing_value.sentinel
         """What clkhash receives for a missing value: the schema's sentinel, or ``""`` (no bits)."""
-        self.cell_value = lru_cache(maxsize=CACHE_SIZE)(self._cell_value)
+        self.cell = lru_cache(maxsize=CACHE_SIZE)(self._cell)
 
-    def _cell_value(self, *raw: str) -> str | None:
+    def cell_value(self, *raw: str) -> str | None:
+        """The value to hash for the raw cells of :attr:`columns` (``None`` when missing)."""
+        return self.cell(*raw)[0]
+
+    def _cell(self, *raw: str) -> Cell:
         """The value to hash for the raw cells of :attr:`columns`, adapted to the clkhash
-        format; ``None`` when missing. Raises :class:`FeatureError` with a reason that does
-        not repeat the value."""
-        parts = [self._part_value(source, cell) for source, cell in zip(self.sources, raw)]
-        value = " ".join(part for part in parts if part)
-        if not value:
-            return None
-        if isinstance(self.field, StringSpec) and not self.field.regex_based and self.field.case == "upper":
-            value = value.upper()
-        _check(self.field, value)
-        return value
+        format, and the note on a noisy value. A noisy value is data, not a bad row: an
+        impossible date gives what it still holds, and a value the schema's format refuses
+        counts as missing; the note says which, never what the value was."""
+        notes: list[str] = []
+        try:
+            parts = [self._part_value(source, cell, notes) for source, cell in zip(self.sources, raw)]
+            value = " ".join(part for part in parts if part)
+            if value and isinstance(self.field, StringSpec) and not self.field.regex_based \
+                    and self.field.case == "upper":
+                value = value.upper()
+            if value:
+                _check(self.field, value)
+        except FeatureError as exc:
+            return None, "; ".join([*notes, f"{exc}; counted missing"])
+        return value or None, "; ".join(notes) or None
 
-    def _part_value(self, source: Source, raw: str) -> str | None:
+    def _part_value(self, source: Source, raw: str, notes: list[str]) -> str | None:
         cell = raw.strip()
         if cell == "" or self.field.is_missing_value(cell):
             return None
         try:
             base = source.normalise(raw)
         except NormalisationError as exc:
-            raise FeatureError(str(exc)) from None
+            notes.append(str(exc))
+            return None
+        if isinstance(base, PartialDate) and base.note is not None:
+            notes.append(base.note)
         return self._derive(base, source.part) if base not in (None, "") else None
 
     def _derive(self, base: Base, part: str | None) -> str | None:
         if isinstance(base, PartialDate):
-            return _date_part(base, part, self.field)
-        if part == "first":
-            return base.split(" ", 1)[0]
-        if isinstance(self.field, EnumSpec):
-            return _enum_value(self.field, base)
-        return base
+            value = _date_part(base, part, self.field)
+        elif part == "first":
+            value = base.split(" ", 1)[0]
+        else:
+            value = base
+        if value is not None and isinstance(self.field, EnumSpec):
+            return _enum_value(self.field, value)
+        return value
 
 
 def _date_part(date: PartialDate, part: str | None, field: FieldSpec) -> str | None:
+    """One part of a date, or the whole date in the feature's format. A whole date that is
+    partial or impossible keeps its digits (``00`` for an unknown part) in a string or
+    integer feature, and is missing in a ``date`` feature (clkhash must parse that)."""
     if part == "year":
         return f"{date.year:04d}"
     if part == "month":
         return None if date.month is None else f"{date.month:02d}"
     if part == "day":
         return None if date.day is None else f"{date.day:02d}"
-    full = date.full()
-    if full is None:
-        return None
-    return full.strftime(field.format) if isinstance(field, DateSpec) else full.isoformat()
+    if isinstance(field, DateSpec):
+        full = date.full()
+        return None if full is None else full.strftime(field.format)
+    return date.digits("" if isinstance(field, IntegerSpec) else "-")
 
 
 def _enum_value(field: EnumSpec, value: str) -> str:
     for allowed in field.values:
-        if normalise.text(allowed) == value:
+        if normalise.text(allowed) == normalise.text(value):
             return allowed
     raise FeatureError(f"not one of the schema's values for {field.identifier!r}")
 
@@ -198,9 +225,9 @@ def _check_format(identifier: str, kind: str, part: str | None, field: FieldSpec
     if kind in (GIVEN_NAMES, SURNAME):
         allowed = (StringSpec,)
     elif kind == DATE and part is None:
-        allowed = (StringSpec, DateSpec)
+        allowed = (StringSpec, DateSpec, IntegerSpec)
     elif kind == DATE:
-        allowed = (StringSpec, IntegerSpec)
+        allowed = (StringSpec, IntegerSpec, EnumSpec)
     else:
         return
     if not isinstance(field, allowed):

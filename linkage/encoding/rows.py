@@ -2,8 +2,11 @@
 
 Every cell of a row is normalised and checked by us (identifiers against the schema,
 payload against its declaration, the national number with its checksum) before clkhash
-sees the row, so clkhash can never fail on a bad value. A bad row is rejected with the
-line, the column and the reason; a valid row becomes a record. This runs in the main
+sees the row, so clkhash can never fail on a bad value. A noisy identifier (an impossible
+date, a value the schema's format refuses) is data: it is hashed for what it holds or
+counted missing, and noted with its line, column and reason; the row stays. Only a row
+that cannot be a record is rejected: a wrong number of fields, an empty record reference,
+a payload value outside its declaration (the statistics would be wrong). This runs in the main
 process or in worker processes (:mod:`linkage.encoding.pool`), with the same result.
 """
 
@@ -17,7 +20,7 @@ from clkhash.comparators import NonComparison
 from clkhash.key_derivation import generate_key_lists
 
 from linkage.encoding.csvinput import Row
-from linkage.encoding.features import FeatureError, plan_features
+from linkage.encoding.features import plan_features
 from linkage.encoding.schema import LinkageSchema, SchemaError
 from linkage.encoding.summary import ChunkResult, Problem
 from linkage.insz import InvalidInsz, exact_token, parse_insz, token_key
@@ -103,8 +106,9 @@ class RowEncoder:
                 result.rejected_rows += 1
                 continue
             problems: list[Problem] = []
+            noisy: list[Problem] = []
             record_id = self._record_id(row, problems)
-            values, missing = self._features(row, problems)
+            values, missing = self._features(row, noisy)
             payload = self._payload(row, problems)
             token, status = self._token(row)
             if not problems:
@@ -124,6 +128,7 @@ class RowEncoder:
             for name, value in payload.items():
                 result.payload[name].append(value)
             result.missing.update(missing)
+            result.noisy.extend(noisy)
             if status is not None:
                 result.token_status[status] += 1
                 if status == "invalid":
@@ -141,21 +146,19 @@ class RowEncoder:
             problems.append(Problem(row.line, self.config.id_column, "empty record reference"))
         return record_id
 
-    def _features(self, row: Row, problems: list[Problem]) -> tuple[list[str], list[str]]:
+    def _features(self, row: Row, noisy: list[Problem]) -> tuple[list[str], list[str]]:
+        """Values to hash and the features missing; a noisy cell is noted once per column."""
         values: list[str] = []
         missing: list[str] = []
-        failed: set[str] = set()
+        noted: set[str] = set()
         for feature, positions in zip(self.features, self.positions):
             if feature is None:
                 values.append("")
                 continue
-            value = None
-            if failed.isdisjoint(feature.columns):
-                try:
-                    value = feature.cell_value(*(row.cells[i] for i in positions))
-                except FeatureError as exc:
-                    failed.update(feature.columns)
-                    problems.append(Problem(row.line, feature.column, str(exc)))
+            value, note = feature.cell(*(row.cells[i] for i in positions))
+            if note is not None and noted.isdisjoint(feature.columns):
+                noted.update(feature.columns)
+                noisy.append(Problem(row.line, feature.column, note))
             if value is None:
                 missing.append(feature.identifier)
                 values.append(feature.missing_token)

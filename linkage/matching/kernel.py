@@ -1,23 +1,36 @@
-"""Thin, typed wrapper around the compiled Dice kernels (``_dice.c``).
+"""Thin, typed wrapper around the compiled Dice kernels (``_dice.c``), with a numpy fallback.
 
 CLKs are handled as ``(n, words)`` uint64 arrays. The code path is chosen at run time:
-``avx512`` (AVX-512 VPOPCNTDQ), ``popcnt`` (scalar POPCNT) or ``portable`` (any CPU). All
-paths return identical pairs and scores. Force one with the environment variable
-``LINKAGE_DICE_KERNEL`` (``auto``, ``avx512``, ``popcnt``, ``portable``) or the ``kernel``
-argument; set the number of threads with ``LINKAGE_THREADS`` (default: the CPUs this
-process may use).
+``avx512`` (AVX-512 VPOPCNTDQ), ``popcnt`` (scalar POPCNT), ``portable`` (any CPU) or
+``numpy`` (:mod:`.numpy_kernel`, no compiled code). All paths return identical pairs and
+scores. When the C extension is not built (an unbuilt checkout), the numpy path is used and a
+``RuntimeWarning`` says so once. Force a path with the environment variable
+``LINKAGE_DICE_KERNEL`` (``auto``, ``avx512``, ``popcnt``, ``portable``, ``numpy``) or the
+``kernel`` argument; set the number of threads of the compiled paths with ``LINKAGE_THREADS``
+(default: the CPUs this process may use).
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
-from linkage.matching import _dice
+from linkage.matching import numpy_kernel
 from linkage.matching.errors import MatchingError
 
-KERNELS = ("avx512", "popcnt", "portable")
+try:
+    from linkage.matching import _dice
+except ImportError:  # an unbuilt checkout: fall back to numpy, loudly
+    _dice = None
+    warnings.warn(
+        "the compiled Dice kernel (linkage/matching/_dice.c) is not built; linking uses the "
+        "pure-numpy kernel, 20-50x slower. Build it with 'make setup' or 'pip install -e .'",
+        RuntimeWarning, stacklevel=2,
+    )
+
+KERNELS = ("avx512", "popcnt", "portable", "numpy")
 
 
 class TooManyPairs(MatchingError):
@@ -25,8 +38,9 @@ class TooManyPairs(MatchingError):
 
 
 def available_kernels() -> list[str]:
-    """Kernels this CPU can run, fastest first."""
-    return list(_dice.available_kernels())
+    """Kernels this CPU can run, fastest first (``numpy`` always, last)."""
+    compiled = list(_dice.available_kernels()) if _dice is not None else []
+    return [*compiled, "numpy"]
 
 
 def selected_kernel(kernel: str | None = None) -> str:
@@ -78,12 +92,14 @@ def threshold_pairs(
     _check_pair_of_arrays(a, b)
     if len(a) == 0 or len(b) == 0:
         return empty_pairs()
+    name = selected_kernel(kernel)
     try:
+        if name == "numpy":
+            return numpy_kernel.threshold_pairs(a, b, float(threshold), int(max_pairs))
         ia, ib, scores = _dice.threshold_pairs(
-            a, b, a.shape[1], float(threshold), threads or default_threads(),
-            selected_kernel(kernel), int(max_pairs),
+            a, b, a.shape[1], float(threshold), threads or default_threads(), name, int(max_pairs),
         )
-    except OverflowError:
+    except (OverflowError, numpy_kernel.PairLimit):
         raise TooManyPairs(
             f"more than {max_pairs:,} record pairs score {threshold:.3f} or more"
         ) from None
@@ -111,7 +127,10 @@ def pair_scores(
         raise ValueError("ia and ib differ in length")
     if len(ia) == 0:
         return np.zeros(0, dtype=np.float32)
-    raw = _dice.pair_scores(a, b, a.shape[1], ia, ib, threads or default_threads(), selected_kernel(kernel))
+    name = selected_kernel(kernel)
+    if name == "numpy":
+        return numpy_kernel.pair_scores(a, b, ia, ib)
+    raw = _dice.pair_scores(a, b, a.shape[1], ia, ib, threads or default_threads(), name)
     return np.frombuffer(raw, dtype=np.float32)
 
 
@@ -123,6 +142,8 @@ def lsh_keys(a: np.ndarray, positions: np.ndarray) -> np.ndarray:
     _check_words(a, "a")
     positions = np.ascontiguousarray(positions, dtype=np.int32)
     bands, bits = positions.shape
+    if _dice is None:
+        return numpy_kernel.lsh_keys(a, positions)
     raw = _dice.lsh_keys(a, a.shape[1], positions, bands, bits)
     return np.frombuffer(raw, dtype=np.uint64).reshape(bands, len(a))
 

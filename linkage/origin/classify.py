@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import cast
 
 from linkage.origin.countries import CountryCode, country_table
 from linkage.origin.definitions import Definition, shipped_definitions
@@ -82,9 +83,9 @@ def classify_many(name: str, histories: Iterable[NationalityHistory | Codes],
     seen: dict[Codes, Origin] = {}
     result = []
     for history in histories:
-        codes = history.as_tuple() if isinstance(history, NationalityHistory) else tuple(history)
-        origin = seen.get(codes)  # type: ignore[arg-type]
+        codes = history.as_tuple() if isinstance(history, NationalityHistory) else cast(Codes, tuple(history))
+        origin = seen.get(codes)
         if origin is None:
-            origin = seen[codes] = classify_codes(name, codes, reference_date)  # type: ignore[arg-type]
+            origin = seen[codes] = classify_codes(name, codes, reference_date)
         result.append(origin)
     return result

@@ -5,6 +5,12 @@ alpha-2 for a current state, ISO 3166-3 alpha-4 or a lowercase name for a histor
 its kind, ISO codes, names, the successors of a historic state and whether it is the
 preferred NIS code of its key (several NIS codes can stand for one country). Groupings and
 EU membership work on keys; persons' histories carry NIS codes.
+
+A nationality cell may hold a NIS code, an ISO 3166-1 alpha-3 code or the alpha-2 code of a
+current state. Kosovo has no ISO 3166 code; the user-assigned ``XK``/``XKX`` that the EU,
+Belgian registers and most software use for it are in the table (pycountry lacks them).
+Alpha-2 codes of former states are not read: ``CS`` meant Czechoslovakia and later Serbia
+and Montenegro, so only their NIS and alpha-3 codes are unambiguous.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ BELGIUM = "150"
 
 _NIS = re.compile(r"[0-9]{3}")
 _ALPHA3 = re.compile(r"[A-Za-z]{3}")
+_ALPHA2 = re.compile(r"[A-Za-z]{2}")
+EU_ALPHA2 = {"EL": "GR", "UK": "GB"}
+"""The EU's own two-letter codes for Greece and the United Kingdom (ISO 3166 reserves them
+for these countries), common in EU and Belgian administrative data."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,10 @@ class CountryTable:
         if missing:
             raise OriginError(f"code table: no preferred NIS code for {', '.join(missing)}")
         self.by_iso3 = {row.iso3: self.preferred[row.key] for row in rows if row.iso3}
+        self.by_iso2 = {row.iso2: self.preferred[row.key] for row in rows if row.iso2 and row.kind == "country"}
+        for alias, iso2 in EU_ALPHA2.items():
+            if iso2 in self.by_iso2:
+                self.by_iso2.setdefault(alias, self.by_iso2[iso2])
         for row in rows:
             unknown = [s for s in row.successors if s not in keys]
             if unknown:
@@ -101,7 +115,8 @@ class CountryTable:
             raise OriginError(f"{key!r} is not a country key of the code table") from None
 
     def normalise(self, raw: str | None) -> str | None:
-        """A NIS code for a cell holding a NIS code or an ISO 3166 alpha-3 code; None when empty.
+        """A NIS code for a cell holding a NIS code, an ISO 3166 alpha-3 code or the alpha-2
+        code of a current state (any case); None when empty.
 
         The error message never repeats the value (it is personal data).
         """
@@ -119,8 +134,17 @@ class CountryTable:
             if row is not None:
                 return row.nis
             raise UnknownCodeError("a 3-letter code that is not an ISO 3166 alpha-3 code in the code table")
+        if _ALPHA2.fullmatch(text):
+            row = self.by_iso2.get(text.upper())
+            if row is not None:
+                return row.nis
+            raise UnknownCodeError(
+                "a 2-letter code that is not the ISO 3166 alpha-2 code of a current state in the code table "
+                "(for a former state use its NIS or alpha-3 code)"
+            )
         raise UnknownCodeError(
-            "not a nationality code (use a 3-digit NIS code such as 150, or ISO 3166 alpha-3 such as BEL)"
+            "not a nationality code (use a 3-digit NIS code such as 150, ISO 3166 alpha-3 such as BEL "
+            "or alpha-2 such as BE)"
         )
 
 

@@ -9,6 +9,7 @@ works on resolved codes (`CountryCode`, or None for a missing value); a code of 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TypeGuard
 
 from linkage.origin.countries import BELGIUM, CountryCode
 
@@ -28,7 +29,7 @@ Values = Mapping[str, CountryCode | None]
 IsForeign = Callable[[CountryCode], bool]
 
 
-def known(value: CountryCode | None) -> bool:
+def known(value: CountryCode | None) -> TypeGuard[CountryCode]:
     return value is not None and not value.is_missing
 
 

@@ -47,6 +47,14 @@ class SourceNoise:
                                      # the old BIS number is shown
     insz_wrong: float = 0.0          # someone else's (valid) national number
     duplicate: float = 0.0           # a second record of the same person (per person)
+    # Harder families, off by default (the held-out benchmark turns them on):
+    particle_dropped: float = 0.0    # surname particles lost (Van den Broeck -> Broeck)
+    surname_doubled: float = 0.0     # a second surname added (a spouse's or the mother's)
+    date_impossible: float = 0.0     # a keying error that gives no real date (31/04, month 13)
+    newcomer_jan1: float = 0.0       # recent first-generation arrivals: 1 January shown
+                                     # instead of the true day and month (no documents)
+    newcomer_insz_missing: float = 0.0  # recent first-generation arrivals: no national
+                                        # number (at least this rate; else 3 x insz_missing)
 
 
 DEFAULT_NOISE = {

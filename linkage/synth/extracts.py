@@ -12,7 +12,7 @@ import numpy as np
 from linkage.synth import variants
 from linkage.synth.config import SourceNoise
 from linkage.synth.names import TRANSLITERATION_FACTOR, PersonNames
-from linkage.synth.population import LAST_YEAR, Population
+from linkage.synth.population import GEN_FIRST, LAST_YEAR, Population
 
 IDENTIFIER_COLUMNS = ("record_id", "insz", "given_names", "surname", "birth_date", "sex", "postcode")
 
@@ -30,6 +30,11 @@ UPPER_SURNAME = {"ksz": 0.0, "vdab": 0.0, "integration": 0.3, "education": 1.0}
 zones of foreign documents)."""
 RECENT_ARRIVAL_YEARS = 2
 """Persons who arrived this recently miss a national number three times as often."""
+
+
+def _newcomers(pop: Population, person: np.ndarray) -> np.ndarray:
+    """Persons born abroad who arrived in the last :data:`RECENT_ARRIVAL_YEARS` years."""
+    return (pop.generation[person] == GEN_FIRST) & (pop.arrival_year[person] > LAST_YEAR - RECENT_ARRIVAL_YEARS)
 
 
 @dataclass
@@ -65,6 +70,13 @@ def _corrupt_names(noise: SourceNoise, given: np.ndarray, surname: np.ndarray,
     several = np.array([" " in g for g in given])
     _apply(np.intersect1d(rows(noise.first_given_only), np.flatnonzero(several)), given, variants.first_given)
     _apply(rows(noise.surname_part_dropped), surname, lambda s: variants.drop_surname_part(s, r))
+    if noise.particle_dropped:
+        _apply(rows(noise.particle_dropped), surname, variants.drop_particles)
+    if noise.surname_doubled:
+        doubled = rows(noise.surname_doubled)
+        others = surname[rng.integers(0, n, size=len(doubled))]
+        for i, other in zip(doubled.tolist(), others.tolist()):
+            surname[i] = variants.double_surname(surname[i], other, r)
     factor = np.vectorize(TRANSLITERATION_FACTOR.get, otypes=[float])
     for values, fam in ((surname, surname_family), (given, given_family)):
         for i in rows(noise.transliteration * factor(fam)):
@@ -91,6 +103,8 @@ def _birth_dates(noise: SourceNoise, pop: Population, person: np.ndarray, style_
     n = len(person)
     year, month, day = _date_parts(pop.birth[person])
     jan1 = pop.birth_uncertain[person] & (rng.random(n) < noise.birth_jan1)
+    if noise.newcomer_jan1:
+        jan1 |= _newcomers(pop, person) & (rng.random(n) < noise.newcomer_jan1)
     month, day = np.where(jan1, 1, month), np.where(jan1, 1, day)
     swap = (rng.random(n) < noise.day_month_swapped) & (day <= 12) & (day != month)
     month, day = np.where(swap, day, month), np.where(swap, month, day)
@@ -99,6 +113,8 @@ def _birth_dates(noise: SourceNoise, pop: Population, person: np.ndarray, style_
     year = np.where(typo & in_year, year + np.where(rng.random(n) < 0.5, 1, -1), year)
     day = np.where(typo & ~in_year, np.where(day >= 28, day - 1, day + 1), day)
     day = np.where((month == 2) & (day == 29) & ~((year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))), 28, day)
+    if noise.date_impossible:
+        month, day = _impossible(month, day, rng.random(n) < noise.date_impossible, rng)
 
     styles = [s for s, _ in style_shares]
     style = rng.choice(len(styles), size=n, p=[p for _, p in style_shares])
@@ -112,6 +128,17 @@ def _birth_dates(noise: SourceNoise, pop: Population, person: np.ndarray, style_
                      zip(style.tolist(), year.tolist(), month.tolist(), day.tolist())], dtype=object)
 
 
+def _impossible(month: np.ndarray, day: np.ndarray, chosen: np.ndarray,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Keying errors that give no real date: the day's digits typed into the month (day 14
+    becomes month 14), or day 31 typed for a month of 30 days or February."""
+    into_month = chosen & (day > 12) & (rng.random(len(day)) < 0.5)
+    month, day = np.where(into_month, day, month), np.where(into_month, month, day)
+    short = np.isin(month, (2, 4, 6, 9, 11))
+    day = np.where(chosen & ~into_month & short, 31, day)
+    return month, day
+
+
 def _national_numbers(noise: SourceNoise, pop: Population, person: np.ndarray,
                       formatted_share: float, rng: np.random.Generator) -> np.ndarray:
     n = len(person)
@@ -122,7 +149,10 @@ def _national_numbers(noise: SourceNoise, pop: Population, person: np.ndarray,
     wrong = rng.random(n) < noise.insz_wrong
     insz[wrong] = pop.insz[rng.integers(0, pop.n, size=int(wrong.sum()))]
     recent = pop.arrival_year[person] > LAST_YEAR - RECENT_ARRIVAL_YEARS
-    missing = rng.random(n) < noise.insz_missing * np.where(recent, 3.0, 1.0)
+    rate = noise.insz_missing * np.where(recent, 3.0, 1.0)
+    if noise.newcomer_insz_missing:
+        rate = np.where(_newcomers(pop, person), np.maximum(rate, noise.newcomer_insz_missing), rate)
+    missing = rng.random(n) < rate
     insz[missing] = ""
     formatted = np.flatnonzero((rng.random(n) < formatted_share) & ~missing)
     insz[formatted] = [f"{x[0:2]}.{x[2:4]}.{x[4:6]}-{x[6:9]}.{x[9:11]}" for x in insz[formatted]]

@@ -170,7 +170,9 @@ def generate(persons: int, seed: int, outdir: Path, progress: Progress | None = 
 
     report("writing", 0.8)
     with atomic_directory(outdir) as staging:
-        truth_person, truth_source, truth_record = [], [], []
+        truth_person: list[str] = []
+        truth_source: list[str] = []
+        truth_record: list[str] = []
         for source in SOURCE_ORDER:
             rec = records[source]
             _, values = payloads[source]

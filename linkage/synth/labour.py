@@ -140,7 +140,7 @@ def _codes(rng: np.random.Generator, state: np.ndarray, age: np.ndarray, here: n
     return np.where(state == WORK, work_code, np.where(state == JOBSEEKER, seeker, inactive))
 
 
-def _random_dates(rng: np.random.Generator, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+def _random_dates(rng: np.random.Generator, start: np.ndarray, end: np.ndarray | np.datetime64) -> np.ndarray:
     span = np.maximum((end - start).astype(np.int64), 0)
     return start + (rng.random(len(start)) * (span + 1)).astype(np.int64)
 

@@ -12,6 +12,9 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from linkage.errors import LinkageError
 
@@ -55,7 +58,7 @@ def atomic_directory(outdir: Path) -> Iterator[Path]:
         raise
 
 
-def write_csv(path: Path, header: Sequence[str], columns: Sequence[Sequence]) -> None:
+def write_csv(path: Path, header: Sequence[str], columns: Sequence[Sequence[Any] | np.ndarray]) -> None:
     """Write columns (equal-length sequences of str) as a UTF-8 CSV with a header row."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")

@@ -176,5 +176,26 @@ def drop_surname_part(value: str, r: random.Random) -> str:
     return tokens[0] if r.random() < 0.7 else tokens[-1]
 
 
+def drop_particles(value: str) -> str:
+    """The surname without its leading particles (Van den Broeck -> Broeck, El Amrani ->
+    Amrani), as a register that files names by their main word writes it."""
+    tokens = value.split()
+    n = 0
+    while n < len(tokens) - 1 and tokens[n].lower().rstrip("'") in PARTICLES:
+        n += 1
+    if n:
+        return " ".join(tokens[n:])
+    head, apostrophe, tail = value.partition("'")
+    return tail if apostrophe and len(head) <= 2 and tail.strip() else value
+
+
+def double_surname(value: str, other: str, r: random.Random) -> str:
+    """A second surname added after the first (a spouse's name, the mother's surname), with a
+    space or a hyphen."""
+    if not other or other == value:
+        return value
+    return value + r.choice((" ", "-")) + other
+
+
 def first_given(value: str) -> str:
     return value.split(" ", 1)[0]

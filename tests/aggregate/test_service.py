@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+
+import pytest
 
 from linkage.aggregate.compute import compute
 from linkage.aggregate.request import validate_request
-from linkage.aggregate.service import (
-    answer_request, ledger_dimension_name, ledger_population, sources_read,
-)
+from linkage.aggregate.service import answer_request, sources_read
 from linkage.aggregate import registry
-from linkage.disclosure import ReleaseLedger
+from linkage.disclosure import AeadSealer, LedgerError, PersonLedger
 
 from .helpers import ksz_person, linked
 
@@ -62,44 +63,64 @@ def test_published_margins_are_the_sums_of_their_leaves():
         assert table.cell(("Total", "Total")).count == sum(leaf.counts.values())
 
 
-def test_small_cells_are_suppressed_with_a_reason_and_no_value():
+def test_small_cells_say_suppressed_and_nothing_else():
     rows = people(600) + [ksz_person(1000 + i, nationality="402", father="402", mother="402",
                                      sep_2022="111") for i in range(2)]   # two North Americans
     answer = answer_request(request(["persons"]), linked(ksz=rows), k=5)
     table = answer.table("persons")
     cell = table.cell(("north_america", "F"))
-    assert cell.suppressed and cell.count is None and cell.status == "primary" and cell.reason
-    assert any(c.status == "secondary" for c in table.cells)     # it cannot be recomputed from margins
+    assert cell.suppressed and cell.count is None and cell.status == "suppressed" and not cell.reason
+    hidden = [c for c in table.cells if c.suppressed]
+    assert len(hidden) >= 2                                      # not recomputable from margins
+    assert {c.status for c in hidden} == {"suppressed"}
+    # Why they are hidden is counted for the audit log only, and never serialised.
+    assert answer.suppression_reasons["primary"] >= 1
+    assert sum(answer.suppression_reasons.values()) == len(hidden)
+    sent = answer.to_dict()["tables"][0]["cells"]
+    assert all(set(c) == {"key", "count", "numerator", "status"} for c in sent)
     assert table.cell(("Total", "Total")).count == 602
 
 
-def test_the_ledger_repeats_a_release_and_shares_cells_between_measures_of_one_cohort(tmp_path):
+def rate_cells(answer):
+    return [(c.key, c.count, c.numerator, c.status) for c in answer.table("employment_rate").cells]
+
+
+def test_a_suppressed_rate_states_neither_numerator_nor_rate():
+    rows = people(600) + [ksz_person(3000 + i, nationality="402", father="402", mother="402",
+                                     sep_2022="111") for i in range(3)]   # all three at work
+    table = answer_request(request(["employment_rate"]), linked(ksz=rows), k=5).table("employment_rate")
+    cell = table.cell(("north_america", "F"))
+    assert cell.suppressed and (cell.count, cell.numerator, cell.rate) == (None, None, None)
+
+
+def test_an_identical_request_is_answered_from_the_sealed_ledger_without_growing_it(tmp_path):
     data = linked(ksz=people(600) + [ksz_person(2000, nationality="402", father="402", mother="402",
                                                 sep_2022="111")])
-    with ReleaseLedger(tmp_path / "ledger.sqlite") as ledger:
+    key = os.urandom(32)
+    with PersonLedger(tmp_path / "ledger.sqlite", AeadSealer(key)) as ledger:
         first = answer_request(request(["persons"]), data, k=5, ledger=ledger)
+        size = ledger.release_count
         again = answer_request(request(["persons"]), data, k=5, ledger=ledger)
-        def shown(answer):
-            return [(c.key, c.count, c.status) for c in answer.table("persons").cells]
-        assert shown(again) == shown(first)
-        assert "earlier release" in again.table("persons").cell(("belgium", "M")).reason
-        assert again.table("persons").audit["joint_releases"] == 1   # audited with the first
+        assert again.to_json() == first.to_json() and ledger.release_count == size == 1
         rates = answer_request(request(["employment_rate"]), data, k=5, ledger=ledger)
-    assert first.table("persons").audit["passed"] is True
-    # The employment rate counts another cohort (ages 20-64), so the ledger keeps it apart.
-    assert ledger_population(request(["persons"]), registry.measure("persons")) != \
-        ledger_population(request(["employment_rate"]), registry.measure("employment_rate"))
-    assert rates.table("employment_rate").cell(("Total", "Total")).count is not None
+        # The rate is audited jointly with the persons table (same persons, other cohort).
+        assert rates.table("employment_rate").audit["joint_releases"] == 1
+        assert ledger.release_count == 2
+    with PersonLedger(tmp_path / "ledger.sqlite", AeadSealer(key)) as reopened:
+        assert reopened.release_count == 2
+        assert answer_request(request(["persons"]), data, k=5, ledger=reopened).to_json() == first.to_json()
+        assert reopened.release_count == 2
 
 
-def test_date_aware_dimensions_are_distinct_cells_per_reference_date():
-    date = D(2004, 5, 1)
-    eu, regions = (validate_request({
-        "authorisation": "A", "population": "vdab", "period": 2003, "measures": ["persons"],
-        "dimensions": [dim], "reference_date": date}).dimensions[0] for dim in ("origin_group:sem:eu",
-                                                                               "origin_group:sem"))
-    assert ledger_dimension_name(eu, date) == "origin_group:sem:eu@2004-05-01"
-    assert ledger_dimension_name(regions, date) == "origin_group:sem:sem_regions"
+def test_the_ledger_at_rest_is_sealed(tmp_path):
+    data = linked(ksz=people(600))
+    path = tmp_path / "ledger.sqlite"
+    with PersonLedger(path, AeadSealer(os.urandom(32))) as ledger:
+        answer_request(request(["persons"]), data, k=5, ledger=ledger)
+    raw = path.read_bytes()
+    assert b"sem_regions" not in raw and b"belgium" not in raw and b"suppressed" not in raw
+    with pytest.raises(LedgerError, match="another data key"):
+        PersonLedger(path, AeadSealer(os.urandom(32)))
 
 
 def test_metadata_names_versions_rules_and_caveats():

@@ -53,7 +53,9 @@ def vdab_rows() -> list[dict]:
              "exit_date": D(2022, 8, 1) if i % 3 == 0 else None,
              "exit_reason": "work" if i % 3 == 0 else None, "education_level": "medium"}
             for i in range(0, PEOPLE, 2)] + [
-            {"entity_id": i, "registration_date": D(2022, 6, 1)} for i in range(1, PEOPLE, 4)]
+            {"entity_id": i, "registration_date": D(2022, 6, 1),
+             "exit_date": D(2022, 9, 1) if i % 3 == 0 else None,
+             "exit_reason": "work" if i % 3 == 0 else None} for i in range(1, PEOPLE, 4)]
 
 
 def write_source(path, source: str, rows: list[dict], people: np.ndarray) -> None:
@@ -133,15 +135,16 @@ def test_a_granted_request_returns_the_protected_table_and_its_audit_receipt(
     published = [r for r in rows if r["status"] == "published"]
     assert published
     for row in published:
-        key = (row["origin_group:sem:sem_regions"], row["sex"])
+        key = (row["origin_group"], row["sex"])
         table = truth[row["measure"]]
         if "Total" not in key:
-            assert int(row["count"]) == table.counts[key]
+            assert int(row["persons"] or row["cohort"]) == table.counts[key]
             if table.numerators is not None:
                 assert int(row["numerator"]) == table.numerators[key]
     total = next(r for r in rows if r["measure"] == "persons" and r["sex"] == "Total"
-                 and r["origin_group:sem:sem_regions"] == "Total")
-    assert int(total["count"]) == len(vdab_rows())
+                 and r["origin_group"] == "Total")
+    assert int(total["persons"]) == len(vdab_rows()) and total["sex_label"] == "Total"
+    assert (tmp_path / "table.csv.metadata.json").exists()
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     entries = [json.loads(e) for e in broker.log.entries(0, broker.log.size())]
     granted = [e for e in entries if e["type"] == "request" and e["decision"] == "granted"]
@@ -182,22 +185,30 @@ def test_the_system_minimum_cell_size_overrides_a_lower_authorisation(statistics
     finally:
         server.stop(0.5)
     rows = [r for r in csv.DictReader(io.StringIO(out.read_text())) if r["measure"] == "persons"]
-    assert any(r["status"] == "primary" for r in rows)
-    published = [int(r["count"]) for r in rows if r["status"] == "published"]
+    assert any(r["status"] == "suppressed" for r in rows)
+    published = [int(r["persons"]) for r in rows if r["status"] == "published"]
     assert published and all(count == 0 or count >= 20 for count in published)
 
 
-def test_a_table_the_ledger_cannot_protect_is_refused_and_logged(statistics_server, pki, tmp_path, capsys):
-    """Three two-way tables over a cycle of dimensions (A x B, B x C, C x A) cannot be audited
-    jointly by linking shared cells; the third is refused, not released unaudited."""
+def test_tables_over_a_cycle_are_audited_jointly_logged_by_reason_and_repeated_identically(
+        statistics_server, pki, tmp_path, capsys):
+    """Three two-way tables over a cycle of dimensions (A x B, B x C, C x A): each is audited
+    with the earlier ones over the same persons; the log counts hidden cells by reason only;
+    the first request asked again gets the same answer and the sealed ledger does not grow."""
     address, _, broker = statistics_server
     pairs = [("origin_group:sem", "sex"), ("sex", "education_level"), ("education_level", "origin_group:sem")]
-    codes = []
-    for a, b in pairs:
+    outputs = []
+    for n, (a, b) in enumerate([*pairs, pairs[0]]):
         text = REQUEST.replace('measures = ["persons", "outflow_to_work_12m"]', 'measures = ["persons"]')
         text = text.replace('dimensions = ["origin_group:sem", "sex"]', f'dimensions = ["{a}", "{b}"]')
-        codes.append(aggregate(address, pki, tmp_path, text))
-    assert codes == [0, 0, 2]
-    assert "FAILED_PRECONDITION" in capsys.readouterr().err
+        out = tmp_path / f"answer-{n}.csv"
+        assert aggregate(address, pki, tmp_path, text, "--format", "csv", "-o", str(out)) == 0
+        outputs.append(out.read_text())
+    assert outputs[3] == outputs[0]
     entries = [json.loads(e) for e in broker.log.entries(0, broker.log.size())]
-    assert [e["decision"] for e in entries if e["type"] == "request"] == ["granted", "granted", "refused"]
+    granted = [e for e in entries if e["type"] == "request" and e["decision"] == "granted"]
+    assert len(granted) == 4
+    for entry in granted:
+        assert set(entry["suppressed"]) <= {"primary", "secondary", "earlier", "joint"}
+    ledger = tmp_path / "data" / "person_ledger.sqlite"
+    assert ledger.exists() and b"belgium" not in ledger.read_bytes()

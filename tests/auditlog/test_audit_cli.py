@@ -6,7 +6,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from clients.cli import main
-from linkage.auditlog import fetch_log
+from linkage.auditlog import fetch_log, run_entry
 from linkage.auditlog.folder import ENTRIES, TREE_HEADS
 
 from .samples import sample_entry
@@ -77,6 +77,22 @@ def test_fetch_with_a_checkpoint_links_it_by_a_consistency_proof(setup, capsys):
     assert status == 0 and "1 consistency proofs" in out
 
 
+def test_verify_without_a_checkpoint_explains_then_creates_the_first(setup, capsys, tmp_path):
+    tmp_path, _, public = setup
+    checkpoint = tmp_path / "last.json"
+    args = ("verify", "--log", tmp_path / "logdir", "--public-key", public, "--checkpoint", checkpoint)
+    status, out, err = run(capsys, *args)
+    assert status == 2 and out == "" and not checkpoint.exists()
+    assert f"there is no checkpoint {checkpoint} yet" in err
+    assert "--create" in err and "linkage audit checkpoint" in err
+
+    status, out, _ = run(capsys, *args, "--create")
+    assert status == 0 and "as your first checkpoint" in out
+    assert json.loads(checkpoint.read_text())["tree_size"] == 10
+    status, out, _ = run(capsys, *args)
+    assert status == 0 and "extends your checkpoint" in out
+
+
 def test_user_errors_exit_2_with_a_message(setup, capsys):
     tmp_path, _, public = setup
     status, _, err = run(capsys, "verify", "--log", tmp_path / "logdir", "--public-key",
@@ -116,3 +132,64 @@ def test_show_until_a_date_includes_that_whole_day(setup, capsys):
     assert status == 0 and len(json.loads(out)) == 10
     with pytest.raises(SystemExit):
         main(["audit", "show", "--log", str(tmp_path / "logdir"), "--since", "yesterday"])
+
+
+def _runs_in(log):
+    """A run started by an operator, then its completion (which names only the run)."""
+    log.append(run_entry("run-a", {"threshold": None}, {}, state="started", started_by="operator"))
+    log.append(run_entry("run-a", {"threshold": 0.81}, {"entities": 9}, state="completed", seconds=2.5))
+
+
+def test_show_fills_who_for_every_state_of_a_run(setup, capsys):
+    tmp_path, log, _ = setup
+    _runs_in(log)
+    fetch_log(log, tmp_path / "logdir")
+    status, out, _ = run(capsys, "show", "--log", tmp_path / "logdir", "--format", "json", "--type", "run")
+    runs = {row["index"]: row for row in json.loads(out)}
+    assert status == 0 and runs[10]["who"] == runs[11]["who"] == "operator"
+    assert runs[11]["entry"]["state"] == "completed"
+    status, out, _ = run(capsys, "show", "--log", tmp_path / "logdir", "--json", "--requester", "operator")
+    assert [row["index"] for row in json.loads(out)] == [10, 11]
+
+
+def test_show_table_fits_80_columns(setup, capsys, monkeypatch):
+    tmp_path, log, _ = setup
+    _runs_in(log)
+    fetch_log(log, tmp_path / "logdir")
+    monkeypatch.setenv("COLUMNS", "80")
+    status, out, _ = run(capsys, "show", "--log", tmp_path / "logdir")
+    lines = out.splitlines()
+    assert status == 0 and max(len(line) for line in lines) <= 80
+    assert any(line.split()[:1] == ["11"] and "operator" in line and "completed" in line for line in lines)
+    # wrapped at word boundaries only: the refusal's reason reads back word for word
+    assert "aggregate: no client certificate for this service" in " ".join(out.split())
+
+
+def test_show_csv_has_one_row_per_entry_and_full_hashes(setup, capsys):
+    import csv
+    import io
+
+    tmp_path, log, _ = setup
+    status, out, _ = run(capsys, "show", "--log", tmp_path / "logdir", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0 and [int(row["index"]) for row in rows] == list(range(10))
+    requests = [row for row in rows if row["type"] == "request"]
+    expected = [json.loads(entry) for entry in log.entries(0, 10)]
+    for row in requests:
+        entry = expected[int(row["index"])]
+        assert row["request_hash"] == entry["request_hash"] and len(row["request_hash"]) == 64
+        assert row["authorisation"] == entry["authorisation"] and row["who"] == "statistics"
+        assert row["suppressed_cells"] == ("7" if entry["table_hash"] else "")
+    assert {row["decision"] for row in rows if row["type"] == "refusal"} == {"refused"}
+
+
+def test_a_filter_that_matches_nothing_warns_with_what_the_log_holds(setup, capsys):
+    tmp_path, _, _ = setup
+    status, out, err = run(capsys, "show", "--log", tmp_path / "logdir", "--json", "--authorisation", "IVC-24-001")
+    assert status == 0 and json.loads(out) == []
+    assert "--authorisation IVC-24-001 matches nothing" in err
+    assert "ISC/24/001" in err and "ISC/24/002" in err
+    status, out, err = run(capsys, "show", "--log", tmp_path / "logdir", "--requester", "vdab", "--type", "request")
+    assert status == 0 and out == "" and "none matches them all" in err
+    status, _, err = run(capsys, "show", "--log", tmp_path / "logdir", "--type", "request")
+    assert "warning" not in err

@@ -5,12 +5,12 @@ import pytest
 from clients.cli import main
 from linkage.auditlog import generate_log_keypair, load_public_key, verify_folder
 
-serve_module = pytest.importorskip("server.app")
-from server import pki as pki_module  # noqa: E402
-from server.config import load_config  # noqa: E402
+from linkage.signing_keys import generate_keypair
+from server import app as serve_module
+from server import pki as pki_module
+from server.config import load_config
 from server.keys import generate_data_key
-from linkage.signing_keys import generate_keypair  # noqa: E402
-from server.policy import example_policy  # noqa: E402
+from server.policy import example_policy
 
 
 @pytest.fixture

@@ -67,14 +67,3 @@ def test_growing_file_under_another_label_starts_empty(tmp_path):
     path = tmp_path / "u.part"
     sealed.GrowingFile(path, KEY, "upload:a").append(b"secret")
     assert sealed.GrowingFile(path, KEY, "upload:b").size == 0
-
-
-def test_a_finished_growing_file_is_an_ordinary_sealed_file(tmp_path):
-    growing = sealed.GrowingFile(tmp_path / "u.part", KEY, "extract:x")
-    growing.append(b"first ")
-    growing.append(b"second")
-    growing.finish(tmp_path / "x.sealed")
-    assert not (tmp_path / "u.part").exists()
-    assert sealed.unseal(tmp_path / "x.sealed", KEY, "extract:x") == b"first second"
-    with pytest.raises(sealed.SealedFileError):
-        sealed.unseal(tmp_path / "x.sealed", KEY, "extract:y")

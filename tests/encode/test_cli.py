@@ -57,20 +57,40 @@ def test_missing_payload_column(tmp_path, secret_file, capsys):
     assert_refused(capsys, code, output, "'education_level'", "vdab payload")
 
 
-def test_bad_date_row_names_line_and_column_but_not_the_value(tmp_path, secret_file, capsys):
+def test_an_impossible_date_is_kept_and_noted_by_line_and_column_but_not_the_value(tmp_path, secret_file, capsys):
     rows = [person(0), person(1), person(2, birth_date="1990-13-45")]
     code, output = run(tmp_path, secret_file, rows)
-    err = assert_refused(capsys, code, output, "line 4, column 'birth_date'", "--max-rejected")
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "encoded 3 of 3 rows" in err and "birth_date: month above 12" in err and "first lines: 4" in err
     assert "1990-13-45" not in err
+    assert read_extract(output).header.summary["noisy_by_column"] == {
+        "birth_date": {"month above 12; kept for its year and day": 1}}
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_refused_by_line(tmp_path, secret_file, capsys):
+    path = write_csv(tmp_path / "in.csv", [person(0), person(1)], COLUMNS)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("p9,only,three\n")
+    code, output = run(tmp_path, secret_file, csv_path=path)
+    assert_refused(capsys, code, output, "line 4, column '(row)'", "has 3 fields", "--max-rejected")
 
 
 def test_max_rejected_leaves_the_row_out_and_reports_it(tmp_path, secret_file, capsys):
-    rows = [person(0), person(1, birth_date="31/02/1990"), person(2)]
+    rows = [person(0), person(1, exit_reason="fired"), person(2)]
     code, output = run(tmp_path, secret_file, rows, "--max-rejected", "1")
     err = capsys.readouterr().err
     assert code == 0
-    assert "rejected 1 rows" in err and "line 3, column 'birth_date'" in err
+    assert "rejected 1 rows" in err and "line 3, column 'exit_reason'" in err
     assert read_extract(output).header.record_count == 2
+
+
+def test_a_column_of_month_first_dates_is_refused_as_a_format_fault(tmp_path, secret_file, capsys):
+    """Many impossible dates in one column are a format, not typing errors."""
+    rows = [person(i, birth_date=f"{1 + i % 12:02d}/{13 + i % 15:02d}/1980") for i in range(200)]
+    code, output = run(tmp_path, secret_file, rows)
+    err = assert_refused(capsys, code, output, "'birth_date' (200 of 200 rows)", "day-month-year order")
+    assert "/1980" not in err
 
 
 def test_bad_payload_value(tmp_path, secret_file, capsys):
@@ -159,23 +179,45 @@ def test_upper_case_input_with_case_lower_is_normalised_first(tmp_path, secret_f
 
 @pytest.mark.timeout(180)
 def test_a_row_that_hangs_clkhash_multiprocessing_finishes(tmp_path, secret_file, capsys, monkeypatch):
-    """clkhash with several workers hangs forever on one invalid row among >= 10,000."""
+    """clkhash with several workers hangs forever on one invalid row among >= 10,000; ours
+    rejects a bad row and keeps a noisy one, in the workers as in one process."""
     monkeypatch.setattr(encode_module, "CHUNK_ROWS", 2000)
     rows = [person(i) for i in range(10_001)]
-    rows[7_777]["birth_date"] = "not a date"
+    rows[7_777]["exit_reason"] = "fired"
+    rows[3_333]["birth_date"] = "not a date"
     path = write_csv(tmp_path / "big.csv", rows, COLUMNS)
     code, output = run(tmp_path, secret_file, None, "--workers", "2", csv_path=path)
-    assert_refused(capsys, code, output, "line 7779, column 'birth_date'")
+    assert_refused(capsys, code, output, "line 7779, column 'exit_reason'")
     code, output = run(tmp_path, secret_file, None, "--workers", "2", "--max-rejected", "1", csv_path=path)
     assert code == 0
-    assert read_extract(output).header.record_count == 10_000
+    header = read_extract(output).header
+    assert header.record_count == 10_000
+    assert header.summary["noisy_by_column"] == {"birth_date": {"not a date in a recognised form; counted missing": 1}}
 
 
-def test_source_is_required_and_must_be_known(tmp_path, secret_file, capsys):
-    path = write_csv(tmp_path / "in.csv", [person(0)], COLUMNS)
-    output = tmp_path / "out.parquet"
-    code = main(["encode", "--schema", "belgian-v1", "--secret-file", str(secret_file), str(path), "-o", str(output)])
-    assert_refused(capsys, code, output, "--source is required", "ksz, vdab")
+def test_without_source_the_extract_holds_identifiers_only_and_links(tmp_path, secret_file, capsys):
+    columns = [c for c in IDENTIFIER_COLUMNS]          # no payload column at all
+    for name, first in (("left", 0), ("right", 1)):
+        path = write_csv(tmp_path / f"{name}.csv", [person(i) for i in range(first, first + 4)], columns)
+        code = main(["encode", "--schema", "belgian-v1", "--secret-file", str(secret_file), "--quiet",
+                     "--exact-column", "insz", "--id-column", "record_id", str(path), "-o", str(tmp_path / f"{name}.parquet")])
+        assert code == 0, capsys.readouterr().err
+        extract = read_extract(tmp_path / f"{name}.parquet")
+        assert extract.header.source == "" and extract.header.payload_columns == () and extract.payload == {}
+    groups = tmp_path / "groups.csv"
+    assert main(["match", "--quiet", str(tmp_path / "left.parquet"), str(tmp_path / "right.parquet"), "-o", str(groups)]) == 0
+    rows = groups.read_text().splitlines()
+    linked = {tuple(r.split(",")[1:]) for r in rows[1:]}
+    assert ("left", "p1") in linked and ("right", "p1") in linked and ("right", "p4") not in linked
+    import grpc
+
+    from clients.broker_cmds import upload_extract
+    from linkage.errors import LinkageError
+    with grpc.insecure_channel("127.0.0.1:9") as channel, pytest.raises(LinkageError, match="identifiers only"):
+        upload_extract(channel, tmp_path / "left.parquet")   # refused before anything is sent
+
+
+def test_an_unknown_source_is_refused(tmp_path, secret_file, capsys):
     code, output = run(tmp_path, secret_file, None, "--source", "police")
     assert_refused(capsys, code, output, "unknown source 'police'")
 

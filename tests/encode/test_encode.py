@@ -173,15 +173,46 @@ def test_the_schema_missing_value_sentinel_counts_as_missing(tmp_path):
 
 
 def test_a_bad_row_is_left_out_only_when_allowed(tmp_path):
-    rows = [person(0), person(1, birth_date="31/02/1990"), person(2)]
+    rows = [person(0), person(1, record_id=""), person(2)]
     path = write_csv(tmp_path / "in.csv", rows, COLUMNS)
     with pytest.raises(encode_module.RejectedRows) as caught:
-        encode(path)
-    assert "line 3, column 'birth_date'" in str(caught.value)
-    extract, summary = encode(path, max_rejected=1)
-    assert extract.record_ids == ["1", "3"]
+        encode(path, id_column="record_id")
+    assert "line 3, column 'record_id'" in str(caught.value)
+    extract, summary = encode(path, id_column="record_id", max_rejected=1)
+    assert extract.record_ids == ["p0", "p2"]
     assert summary.rejected_rows == 1 and summary.problems[0].line == 3
-    assert extract.header.summary["rejected_by_column"] == {"birth_date": {"no such day in that month": 1}}
+    assert extract.header.summary["rejected_by_column"] == {"record_id": {"empty record reference": 1}}
+
+
+@pytest.mark.parametrize("raw, note", [
+    ("31/02/1990", "no such day in that month"),
+    ("1990-13-05", "month above 12"),
+    ("05/1990", "day or month unknown"),
+    ("yesterday", "not a date in a recognised form"),
+    ("01/01/2090", "birth date in the future"),
+])
+def test_a_noisy_date_is_kept_and_counted_not_rejected(tmp_path, raw, note):
+    rows = [person(0), person(1, birth_date=raw), person(2)]
+    extract, summary = encode(write_csv(tmp_path / "in.csv", rows, COLUMNS))
+    assert extract.record_ids == ["1", "2", "3"] and summary.rejected_rows == 0
+    assert [(p.line, p.column) for p in summary.noisy] == [(3, "birth_date")]
+    (reason, count), = extract.header.summary["noisy_by_column"]["birth_date"].items()
+    assert reason.startswith(note) and count == 1
+    assert raw not in summary.render()
+
+
+def test_an_impossible_date_still_links_on_the_parts_it_holds(tmp_path):
+    """31 February keeps its year and month: closer to 28 February than a missing date."""
+    typed = [person(0, birth_date="31/02/1990"), person(1, birth_date="")]
+    true = [person(0, birth_date="28/02/1990"), person(1, birth_date="28/02/1990")]
+    noisy, _ = encode(write_csv(tmp_path / "a.csv", typed, COLUMNS))
+    clean, _ = encode(write_csv(tmp_path / "b.csv", true, COLUMNS))
+
+    def dice(a, b):
+        a, b = np.unpackbits(a), np.unpackbits(b)
+        return 2 * (a & b).sum() / (a.sum() + b.sum())
+
+    assert dice(noisy.clks[0], clean.clks[0]) > dice(noisy.clks[1], clean.clks[1])
 
 
 def test_integer_zero_and_false_stay_distinct_payload_values(tmp_path):

@@ -106,7 +106,7 @@ def test_every_belgian_date_form_gives_the_same_date(date):
     ]
     expected = PartialDate(date.year, date.month, date.day)
     if (date.month, date.day) == (1, 1):
-        expected = PartialDate(date.year, None, None)      # the placeholder for an unknown date
+        expected = PartialDate(date.year, None, None, normalise.NOTE_PLACEHOLDER)  # an unknown date
     assert {normalise.birth_date(form, today=TODAY) for form in forms} == {expected}
 
 
@@ -140,25 +140,62 @@ def test_spelling_fold_is_stable_and_only_touches_letters():
 
 def test_first_of_january_is_a_placeholder_for_an_unknown_day_and_month():
     for form in ("01/01/1984", "1/1/1984", "1984-01-01", "19840101"):
-        assert normalise.birth_date(form, today=TODAY) == PartialDate(1984, None, None)
+        assert normalise.birth_date(form, today=TODAY) == PartialDate(1984, None, None, normalise.NOTE_PLACEHOLDER)
     assert normalise.birth_date("02/01/1984", today=TODAY) == PartialDate(1984, 1, 2)
     assert normalise.birth_date("01/02/1984", today=TODAY) == PartialDate(1984, 2, 1)
 
 
 def test_unknown_day_and_month_as_in_the_national_register():
-    assert normalise.birth_date("00/00/1980", today=TODAY) == PartialDate(1980, None, None)
-    assert normalise.birth_date("1980-00-00", today=TODAY) == PartialDate(1980, None, None)
-    assert normalise.birth_date("19800500", today=TODAY) == PartialDate(1980, 5, None)
-    assert normalise.birth_date("15/00/1980", today=TODAY) == PartialDate(1980, None, None)
+    partial = normalise.NOTE_PARTIAL
+    assert normalise.birth_date("00/00/1980", today=TODAY) == PartialDate(1980, None, None, partial)
+    assert normalise.birth_date("1980-00-00", today=TODAY) == PartialDate(1980, None, None, partial)
+    assert normalise.birth_date("19800500", today=TODAY) == PartialDate(1980, 5, None, partial)
+    assert normalise.birth_date("15/00/1980", today=TODAY) == PartialDate(1980, None, None, partial)
     assert normalise.birth_date("00/00/1980", today=TODAY).full() is None
     assert normalise.birth_date("", today=TODAY) is None
 
 
-@pytest.mark.parametrize("raw", [
-    "30/02/1990", "31/04/1990", "13/13/1990", "1990-13-01", "01/02/90", "1/2/3", "1990/02", "yesterday",
-    "01/02-1990", "01/01/1850", "01/01/2030", "31/12/2026", "1990-1-1x",
+@pytest.mark.parametrize("raw, expected", [
+    ("05/1980", (1980, 5, None)), ("5.1980", (1980, 5, None)), ("1980-05", (1980, 5, None)),
+    ("1980", (1980, None, None)),
 ])
-def test_impossible_dates_are_refused_without_repeating_them(raw):
+def test_partial_dates_are_read_for_what_they_hold(raw, expected):
+    date = normalise.birth_date(raw, today=TODAY)
+    assert (date.year, date.month, date.day) == expected and date.note == normalise.NOTE_PARTIAL
+    assert date.exists and date.full() is None
+
+
+@pytest.mark.parametrize("raw, parts, note", [
+    ("30/02/1990", (1990, 2, 30), normalise.NOTE_DAY),
+    ("29/02/1900", (1900, 2, 29), normalise.NOTE_DAY),
+    ("31/04/1990", (1990, 4, 31), normalise.NOTE_DAY),
+    ("45/04/1990", (1990, 4, None), normalise.NOTE_DAY),
+    ("13/13/1990", (1990, None, 13), normalise.NOTE_MONTH),
+    ("1990-13-01", (1990, None, 1), normalise.NOTE_MONTH),
+    ("01/02/1850", (1850, 2, 1), normalise.NOTE_YEAR),
+    ("01/02/2030", (2030, 2, 1), normalise.NOTE_FUTURE),
+    ("31/12/2026", (2026, 12, 31), normalise.NOTE_FUTURE),
+])
+def test_impossible_dates_are_kept_for_their_parts(raw, parts, note):
+    date = normalise.birth_date(raw, today=TODAY)
+    assert (date.year, date.month, date.day) == parts and date.note == note
+    assert not date.exists and date.full() is None
+
+
+def test_leap_days_exist_only_in_leap_years():
+    assert normalise.birth_date("29/02/2000", today=TODAY) == PartialDate(2000, 2, 29)
+    assert normalise.birth_date("29/02/1996", today=TODAY).exists
+    assert not normalise.birth_date("29/02/1995", today=TODAY).exists
+
+
+def test_digits_keep_what_a_date_holds_with_zero_for_unknown_parts():
+    assert normalise.birth_date("31/02/1990", today=TODAY).digits() == "19900231"
+    assert normalise.birth_date("13/13/1990", today=TODAY).digits("-") == "1990-00-13"
+    assert normalise.birth_date("01/01/1984", today=TODAY).digits() == "19840000"
+
+
+@pytest.mark.parametrize("raw", ["01/02/90", "1/2/3", "yesterday", "01/02-1990", "1990-1-1x", "123456"])
+def test_text_that_is_no_date_is_refused_without_repeating_it(raw):
     with pytest.raises(NormalisationError) as caught:
         normalise.birth_date(raw, today=TODAY)
     assert raw not in str(caught.value)

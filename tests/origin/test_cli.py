@@ -42,6 +42,15 @@ def test_classify_adds_origin_columns_and_keeps_the_rest(tmp_path, capsys):
     assert "5 rows classified with sem v1" in capsys.readouterr().err
 
 
+def test_classify_reads_iso_alpha3_alpha2_and_kosovo(tmp_path):
+    source = _write(tmp_path / "in.csv", HEADER, "k,XKX,XKX,XKX,XKX", "m,MA,ma,MAR,354", "t,TR,TUR,262,tr")
+    out = tmp_path / "out.csv"
+    assert main(["origin", "classify", "--definition", "sem", "--reference-date", "2024-01-01",
+                 str(source), "-o", str(out)]) == 0
+    assert [(r["origin_country"], r["generation"]) for r in _rows(out)] == [
+        ("153", "first"), ("354", "first"), ("262", "first")]
+
+
 def test_grouping_option_and_date_awareness(tmp_path):
     source = _write(tmp_path / "in.csv", HEADER, "p,139,139,139,139")
     groups = {}

@@ -8,9 +8,16 @@ import pytest
 from linkage.origin import CountryTable, OriginError, UnknownCodeError, country_table
 
 
+USER_ASSIGNED = {"XKX"}
+"""Kosovo: not in ISO 3166 (nor pycountry); XK/XKX are the codes the EU and registers use."""
+
+
 def test_iso_codes_agree_with_pycountry():
     for code in country_table():
-        if code.kind == "country" and code.iso3:
+        if code.iso3 in USER_ASSIGNED:
+            assert pycountry.countries.get(alpha_3=code.iso3) is None
+            assert code.iso2 == code.key and code.kind == "country"
+        elif code.kind == "country" and code.iso3:
             iso = pycountry.countries.get(alpha_3=code.iso3)
             assert iso is not None and iso.alpha_2 == code.iso2 == code.key, code.nis
         elif code.kind == "historic" and code.iso3:
@@ -62,7 +69,34 @@ def test_unknown_codes_are_missing_values():
     assert not table.get("999").is_country
 
 
-@pytest.mark.parametrize("raw", ["000", "998", "XYZ", "1A5", "1500", "B E", "15O", "ab"])
+def test_kosovo_is_read_from_its_nis_and_its_common_iso_codes():
+    table = country_table()
+    assert table.normalise("153") == table.normalise("XKX") == table.normalise("xk") == "153"
+    assert table.get("153").name_en == "Kosovo"
+
+
+def test_every_current_state_is_read_from_its_alpha2_code():
+    table = country_table()
+    for code in table:
+        if code.kind == "country" and code.iso2:
+            assert table.normalise(code.iso2) == table.normalise(code.iso3) == table.preferred[code.key].nis
+    assert table.normalise("be") == "150" and table.normalise(" MA ") == "354"
+
+
+def test_the_eu_codes_for_greece_and_the_united_kingdom_are_read():
+    table = country_table()
+    assert table.normalise("EL") == table.normalise("GRC")
+    assert table.normalise("UK") == table.normalise("GBR")
+
+
+@pytest.mark.parametrize("raw", ["CS", "YU", "SU", "DD", "QZ"])
+def test_two_letter_codes_of_former_or_no_states_are_refused(raw):
+    with pytest.raises(UnknownCodeError, match="alpha-2") as err:
+        country_table().normalise(raw)
+    assert raw not in str(err.value)
+
+
+@pytest.mark.parametrize("raw", ["000", "998", "XYZ", "1A5", "1500", "B E", "15O", "zq", "Q"])
 def test_bad_codes_give_a_clear_error_without_the_value(raw):
     with pytest.raises(UnknownCodeError) as err:
         country_table().normalise(raw)

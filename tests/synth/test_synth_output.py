@@ -133,7 +133,7 @@ def test_summary_json_matches_the_files(small):
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
     a = generate(1500, 3, tmp_path / "a")
     b = generate(1500, 3, tmp_path / "b")
-    c = generate(1500, 4, tmp_path / "c")
+    generate(1500, 4, tmp_path / "c")
     assert a.records == b.records
     for name in FILES[:-1]:
         assert filecmp.cmp(tmp_path / "a" / name, tmp_path / "b" / name, shallow=False), name

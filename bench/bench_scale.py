@@ -1,0 +1,115 @@
+"""Flanders scale on this machine: encoding throughput, link time and peak memory.
+
+Flanders: KSZ 6.7 million persons, VDAB 600,000, education 1.2 million, integration
+100,000 (issue #10; targets: encoding >= 40,000 records/s with 2 workers, linking in
+<= 10 min and <= 16 GB). The development machine has 2 cores and 24 GB shared by others, so
+the benchmark measures two fractions of Flanders and extrapolates: a synthetic population
+of KSZ-fraction size (``linkage synth``), the other sources sampled down to their Flanders
+share, each encoded with ``linkage encode --workers 2`` (schema belgian-v1, national-number
+token) and all four linked with ``linkage match`` at its defaults, each command in its own
+process. Growth is fitted as time ~ records^b between the two fractions and carried to
+Flanders (fraction 1) and to Belgium (KSZ 12 million, the others in proportion), taking the
+larger of that power law and a straight line through the two points: these two lines are
+extrapolations, not measurements, and say so.
+
+Run: ``.venv/bin/python bench/bench_scale.py`` (1 % and 2 % of Flanders, a few minutes);
+``BENCH_SIZE=full`` for 10 % and 20 % (KSZ 670,000 and 1.34 million; about 15 minutes).
+Files go to bench-out/scale/.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pipeline import ROOT, SOURCES, encode, match, secret_file, synth  # noqa: E402
+
+FULL = os.environ.get("BENCH_SIZE") == "full"
+FRACTIONS = (0.10, 0.20) if FULL else (0.01, 0.02)
+FLANDERS = {"ksz": 6_700_000, "vdab": 600_000, "education": 1_200_000, "integration": 100_000}
+BELGIUM_KSZ = 12_000_000
+KSZ_COVERAGE = 0.995
+"""Share of synthetic persons with a KSZ record (``SynthConfig.ksz_coverage``)."""
+SEED = 6_062_026
+WORKERS = 2
+TARGETS = {"encode_rate": 40_000, "link_s": 600, "link_gb": 16}
+OUT = ROOT / "bench-out" / "scale"
+
+
+def sample_csv(path: Path, keep: int, rng: random.Random) -> int:
+    """Keep ``keep`` data rows of a synth CSV (one record per line), chosen at random."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    if keep < len(rows):
+        rows = [rows[i] for i in sorted(rng.sample(range(len(rows)), keep))]
+    path.write_text(header + "".join(rows), encoding="utf-8")
+    return len(rows)
+
+
+def measure(fraction: float, secret: Path) -> dict:
+    folder = OUT / f"{fraction:.2f}"
+    folder.mkdir(parents=True)
+    targets = {source: round(count * fraction) for source, count in FLANDERS.items()}
+    step = synth(folder, math.ceil(targets["ksz"] / KSZ_COVERAGE), SEED)
+    rng = random.Random(SEED)
+    sizes = {source: sample_csv(folder / "synth" / f"{source}.csv", targets[source], rng) for source in SOURCES}
+    print(f"\n{fraction:.0%} of Flanders: " + ", ".join(f"{s} {n:,}" for s, n in sizes.items())
+          + f" (synth {step.seconds:.0f} s)")
+    encoded, encode_s, encode_gb = [], 0.0, 0.0
+    for source in SOURCES:
+        path, step = encode(folder, source, "belgian-v1", secret, workers=WORKERS)
+        encoded.append(path)
+        encode_s += step.seconds
+        encode_gb = max(encode_gb, step.peak_rss_gb)
+        print(f"  encode {source:<12} {sizes[source]:>10,} records {step.seconds:7.1f} s "
+              f"{sizes[source] / step.seconds:>9,.0f} records/s  peak {step.peak_rss_gb:.2f} GB")
+    _, quality, step = match(folder, encoded)
+    linked = sum(p["linked"] for p in quality["pairs"])
+    print(f"  match  {sum(sizes.values()):>23,} records {step.seconds:7.1f} s  peak {step.peak_rss_gb:.2f} GB"
+          f"  ({linked:,} links)")
+    shutil.rmtree(folder / "synth")
+    return {"records": sum(sizes.values()), "encode_rate": sum(sizes.values()) / encode_s,
+            "encode_gb": encode_gb, "link_s": step.seconds, "link_gb": step.peak_rss_gb}
+
+
+def main() -> None:
+    print(f"bench_scale: {' and '.join(f'{f:.0%}' for f in FRACTIONS)} of Flanders on {os.cpu_count()} cores, "
+          f"{WORKERS} encoding workers ({'full' if FULL else 'quick; BENCH_SIZE=full for 10 % and 20 %'})")
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    OUT.mkdir(parents=True)
+    secret = secret_file(OUT)
+    small, large = (measure(fraction, secret) for fraction in FRACTIONS)
+    growth = {key: math.log(large[key] / small[key]) / math.log(large["records"] / small["records"])
+              for key in ("link_s", "link_gb")}
+    print(f"\nencoding: {large['encode_rate']:,.0f} records/s with {WORKERS} workers over "
+          f"{large['records']:,} records (target >= {TARGETS['encode_rate']:,}: "
+          f"{'ok' if large['encode_rate'] >= TARGETS['encode_rate'] else 'MISSED'}), peak {large['encode_gb']:.2f} GB")
+    print(f"link growth between the fractions: time ~ records^{growth['link_s']:.2f}, "
+          f"memory ~ records^{growth['link_gb']:.2f}")
+    flanders = sum(FLANDERS.values())
+    for label, records in (("Flanders", flanders), ("Belgium", flanders * BELGIUM_KSZ / FLANDERS["ksz"])):
+        seconds, gb = (_extrapolate(small, large, key, records) for key in ("link_s", "link_gb"))
+        encode_min = records / large["encode_rate"] / 60
+        fits = seconds <= TARGETS["link_s"] and gb <= TARGETS["link_gb"]
+        print(f"EXTRAPOLATED {label} ({records:,.0f} records): encoding {encode_min:.0f} min, link "
+              f"{seconds / 60:.1f} min and {gb:.1f} GB -> "
+              f"{'within' if fits else 'outside'} {TARGETS['link_s'] // 60} min / {TARGETS['link_gb']} GB")
+
+
+def _extrapolate(small: dict, large: dict, key: str, records: float) -> float:
+    """The larger of a straight line through the two measurements (a fixed part plus a part
+    per record) and the fitted power law: the cautious reading of two points."""
+    slope = (large[key] - small[key]) / (large["records"] - small["records"])
+    line = large[key] + slope * (records - large["records"])
+    exponent = math.log(large[key] / small[key]) / math.log(large["records"] / small["records"])
+    return max(line, large[key] * (records / large["records"]) ** exponent)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The provider-to-groups pipeline the linkage benchmarks share, through the real commands:
+``linkage synth`` -> ``linkage encode`` per source -> ``linkage match``, each in its own
+process so that its wall time and peak memory are its own; then scoring against truth.csv.
+
+Not a benchmark itself (``make bench`` runs ``bench/bench_*.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from linkage.matching.groups_csv import read_groups  # noqa: E402
+from linkage.matching.quality import PairQuality, evaluate  # noqa: E402
+from linkage.origin import group_of  # noqa: E402
+
+SOURCES = ("ksz", "vdab", "integration", "education")
+REFERENCE = dt.date(2025, 1, 1)
+MIN_GROUP = 100
+"""Origin groups with fewer true pairs than this are shown but left out of the recall gap."""
+
+
+@dataclass(frozen=True)
+class Step:
+    seconds: float
+    peak_rss_gb: float
+    """Peak resident memory of the step's largest process."""
+    output: str
+
+
+def linkage(*argv: str) -> Step:
+    """Run ``linkage ARGV...`` in a child process; its wall time and peak memory."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "clients.cli", *argv], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"linkage {argv[0]} failed ({process.returncode}):\n{output[-3000:]}")
+    return Step(seconds, usage.ru_maxrss / 2**20, output)
+
+
+def secret_file(folder: Path) -> Path:
+    path = folder / "linkage.secret"
+    path.write_text(secrets.token_hex(32) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def synth(folder: Path, persons: int, seed: int, config: dict | None = None) -> Step:
+    argv = ["synth", "--persons", str(persons), "--seed", str(seed), "--force", "--quiet", str(folder / "synth")]
+    if config is not None:
+        path = folder / "synth-config.json"
+        path.write_text(json.dumps(config, indent=1))
+        argv += ["--config", str(path)]
+    return linkage(*argv)
+
+
+def encode(folder: Path, source: str, schema: str | Path, secret: Path, workers: int = 2,
+           tag: str = "") -> tuple[Path, Step]:
+    target = folder / f"{source}{tag}.parquet"
+    step = linkage("encode", "--schema", str(schema), "--secret-file", str(secret), "--source", source,
+                   "--id-column", "record_id", "--exact-column", "insz", "--workers", str(workers),
+                   "--quiet", str(folder / "synth" / f"{source}.csv"), "-o", str(target))
+    return target, step
+
+
+def match(folder: Path, encoded: list[Path], tag: str = "") -> tuple[Path, dict, Step]:
+    groups, quality = folder / f"groups{tag}.csv", folder / f"quality{tag}.json"
+    step = linkage("match", *map(str, encoded), "-o", str(groups), "--quality-json", str(quality), "--quiet")
+    return groups, json.loads(quality.read_text()), step
+
+
+def truth_and_origin(folder: Path) -> tuple[dict, dict]:
+    """(source, record_id) -> person, and person -> SEM region of origin."""
+    truth, origin = {}, {}
+    with open(folder / "synth" / "truth.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            truth[(row["source"], row["record_id"])] = row["person_id"]
+    with open(folder / "synth" / "persons.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            origin[row["person_id"]] = group_of("sem_regions", row["origin_country"] or None, REFERENCE)
+    return truth, origin
+
+
+def score(groups: Path, truth: dict, origin: dict) -> list[PairQuality]:
+    return evaluate(read_groups(groups), truth, origin, SOURCES)
+
+
+def recall_gap(result: PairQuality) -> tuple[float, str, str]:
+    """Largest recall difference between origin groups with enough pairs: (gap, low, high)."""
+    recall = {g: found / total for g, (found, total) in result.recall_by_group.items() if total >= MIN_GROUP}
+    if len(recall) < 2:
+        return 0.0, "", ""
+    low, high = min(recall, key=recall.get), max(recall, key=recall.get)
+    return recall[high] - recall[low], low, high

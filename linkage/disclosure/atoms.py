@@ -1,0 +1,153 @@
+"""The release model over persons: units, the person sets a table's cells count, and atoms.
+
+A *unit* is one person in one period (a 64-bit id, from a person key that is stable across
+runs; see ``docs/disclosure.md``). A released table counts, per cell, an exact set of units:
+the denominator set (persons in the cohort with the cell's categories) and, for a rate, the
+numerator set and its complement. Whatever population, band set, grouping, definition,
+reference date, period list or measure produced a cell, the set is what it counts, so two
+cells of any two releases are related exactly by their sets.
+
+*Atoms* are the common refinement of every released set: the units with the same
+membership (leaf cell and numerator flag per release) across all releases. Each unit keeps
+a 64-bit hash of its membership signature, updated per release, so a new release only
+splits the atoms it touches. A set's identity is an order-free hash of its units (sum of
+mixed unit ids modulo 2**64, with its size): the same persons give the same cell, in any
+table, under any name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from linkage.disclosure.table import TableStructure
+
+DEN, NUM, COMP = 0, 1, 2
+KINDS = ("den", "num", "comp")
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection of uint64 that scatters nearby ids."""
+    z = np.asarray(x, dtype=np.uint64).copy()
+    with np.errstate(over="ignore"):
+        z ^= z >> np.uint64(30)
+        z *= _M1
+        z ^= z >> np.uint64(27)
+        z *= _M2
+        z ^= z >> np.uint64(31)
+    return z
+
+
+def unit_ids(persons: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """The unit of each (person key, period)."""
+    with np.errstate(over="ignore"):
+        return mix64(np.asarray(persons, dtype=np.uint64)
+                     ^ mix64(np.asarray(periods, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)))
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The units one table counts: each unit's inner (leaf) cell and, for a rate table,
+    whether it is in the numerator."""
+
+    units: np.ndarray             # uint64, unique
+    leaf: np.ndarray              # int64 inner-cell index (TableStructure order)
+    flag: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if len(np.unique(self.units)) != len(self.units):
+            raise ValueError("a unit is counted twice in one table")
+
+
+def _set_hashes(structure: TableStructure, leaf: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Per cell, the hash of the set of ``units`` under it (sum of mixed ids mod 2**64,
+    with the set size folded in)."""
+    h = mix64(units)
+    lo = np.bincount(leaf, weights=(h & np.uint64(0xFFFFFFFF)).astype(np.float64),
+                     minlength=structure.n_inner)
+    hi = np.bincount(leaf, weights=(h >> np.uint64(32)).astype(np.float64),
+                     minlength=structure.n_inner)
+    n = np.bincount(leaf, minlength=structure.n_inner).astype(np.float64)
+    A = structure.A.astype(np.float64)
+    lo_c = (A @ lo).astype(np.uint64)       # exact: < 2**32 * units < 2**53
+    hi_c = (A @ hi).astype(np.uint64)
+    n_c = (A @ n).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        total = (hi_c << np.uint64(32)) + lo_c
+        return mix64(total ^ mix64(n_c))
+
+
+@dataclass
+class TableFigures:
+    """Every figure of one table as a set of units: ``hashes[kind, cell]`` and
+    ``values[kind, cell]`` (denominator, numerator, complement; counts use only den)."""
+
+    structure: TableStructure
+    membership: Membership
+
+    @cached_property
+    def is_rate(self) -> bool:
+        return self.membership.flag is not None
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        st, m = self.structure, self.membership
+        den = st.cell_values(np.bincount(m.leaf, minlength=st.n_inner))
+        if not self.is_rate:
+            return den[None, :]
+        num = st.cell_values(np.bincount(m.leaf[m.flag], minlength=st.n_inner))
+        return np.stack([den, num, den - num])
+
+    @cached_property
+    def hashes(self) -> np.ndarray:
+        st, m = self.structure, self.membership
+        den = _set_hashes(st, m.leaf, m.units)
+        if not self.is_rate:
+            return den[None, :]
+        f = m.flag
+        return np.stack([den, _set_hashes(st, m.leaf[f], m.units[f]),
+                         _set_hashes(st, m.leaf[~f], m.units[~f])])
+
+    def kinds(self) -> range:
+        return range(3 if self.is_rate else 1)
+
+
+def signature_step(release_id: int, membership: Membership) -> np.ndarray:
+    """The hash each unit of a release contributes to its membership signature."""
+    code = membership.leaf.astype(np.uint64) * np.uint64(2)
+    if membership.flag is not None:
+        code = code + membership.flag.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        return mix64(code + mix64(np.full(len(code), release_id + 1, dtype=np.uint64)))
+
+
+class Signatures:
+    """Per unit, the hash of its membership across every release recorded so far; units
+    with equal hashes form one atom. Updating with a release touches only its units."""
+
+    def __init__(self) -> None:
+        self.units = np.zeros(0, dtype=np.uint64)     # sorted
+        self.sig = np.zeros(0, dtype=np.uint64)
+
+    def copy(self) -> Signatures:
+        out = Signatures()
+        out.units, out.sig = self.units.copy(), self.sig.copy()
+        return out
+
+    def add(self, release_id: int, membership: Membership) -> None:
+        new = np.setdiff1d(membership.units, self.units, assume_unique=True)
+        if len(new):
+            units = np.concatenate([self.units, new])
+            sig = np.concatenate([self.sig, np.zeros(len(new), dtype=np.uint64)])
+            order = np.argsort(units, kind="stable")
+            self.units, self.sig = units[order], sig[order]
+        pos = np.searchsorted(self.units, membership.units)
+        with np.errstate(over="ignore"):
+            self.sig[pos] = mix64(self.sig[pos] ^ signature_step(release_id, membership))
+
+    def positions(self, units: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.units, units)

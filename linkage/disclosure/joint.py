@@ -1,0 +1,336 @@
+"""The joint audit over atoms: new releases checked together with every earlier release.
+
+The attacker knows every published figure of every release (by anyone, on any run) as the
+exact count of a set of units, knows which sets contain which atoms, and that counts are
+non-negative. Variables are atom counts. For a rate measure the attacker also cannot tell
+who has the status: each atom in a rate cohort gets a *phantom* variable, "persons like
+these with the status flipped", which sits in the same denominator cells and on the other
+side of every numerator of that measure. (Without phantoms an empty numerator could never
+be hidden: the atom model only knows persons that exist.)
+
+Checked (each must keep lo <= max(a-1, 0), up >= a+1 and up-lo >= k):
+
+* every hidden figure of every release: k when it is small (denominator 1..k-1, numerator
+  or complement below k, zero included), else 2 (nobody derives a hidden value exactly or
+  to within one); a hidden count of 0 names nobody and needs nothing;
+* every *published class* (atoms that no published figure tells apart) with 1..k-1 persons:
+  the differences of published figures that isolate a small group without any table
+  having it as a cell (50-59 minus 55-59 by another requester).
+
+Bounds are LP min/max (HiGHS) per connected component of the published equations, rounded
+inward. Known feasible points (the truth and every LP optimum found) prove most figures
+without a solve. When a figure fails, the cheapest published cell of a new release whose
+equation is binding (non-zero dual) is hidden and the audit repeats; what was published
+before is never changed, so if no new cell can be hidden the request is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from linkage.disclosure.atoms import COMP, DEN, NUM, Signatures, TableFigures, mix64
+from linkage.disclosure.audit import requirement_met
+from linkage.disclosure.errors import ProtectionRefused
+
+EPS = 1e-7
+WIDTH = 2            # hidden figures that are not small: not derivable to within +-1
+
+
+@dataclass
+class AuditRelease:
+    """One release in the joint model; ``suppressed`` may grow for new releases."""
+
+    release_id: int
+    figures: TableFigures
+    suppressed: np.ndarray          # bool per cell
+    k: int
+    measure: str = ""               # numerator measure of a rate table
+    new: bool = False
+    forced: np.ndarray | None = None   # new releases: cells published before (cannot hide)
+
+
+@dataclass
+class JointResult:
+    added: dict[int, set[int]] = field(default_factory=dict)   # new release index -> cells
+    quantities: int = 0
+    solves: int = 0
+    rounds: int = 0
+
+
+def _quantities(rel: AuditRelease, bi: int) -> list[tuple[int, int, int, int]]:
+    """(release index, kind, cell, k) of each hidden figure that needs protection."""
+    vals = rel.figures.values
+    out = []
+    for c in np.flatnonzero(rel.suppressed):
+        den = int(vals[DEN, c])
+        if den >= 1:
+            out.append((bi, DEN, int(c), rel.k if den < rel.k else WIDTH))
+        if rel.figures.is_rate and den >= 1:
+            num, comp = int(vals[NUM, c]), int(vals[COMP, c])
+            out.append((bi, NUM, int(c), rel.k if num < rel.k else WIDTH))
+            if comp < rel.k:
+                out.append((bi, COMP, int(c), rel.k))
+    return out
+
+
+class _Model:
+    """The atoms, phantoms and published equations of a set of releases."""
+
+    def __init__(self, releases: Sequence[AuditRelease], signatures: Signatures):
+        self.releases = releases
+        units = signatures.units
+        _, atom_of = np.unique(signatures.sig, return_inverse=True)
+        self.n_atoms = int(atom_of.max()) + 1 if len(atom_of) else 0
+        self.sizes = np.bincount(atom_of, minlength=self.n_atoms).astype(float)
+        local = []
+        for rel in releases:
+            m = rel.figures.membership
+            atoms = atom_of[np.searchsorted(units, m.units)]
+            ids, first = np.unique(atoms, return_index=True)
+            flag = m.flag[first] if m.flag is not None else None
+            local.append((ids, m.leaf[first], flag))
+        self.local = local
+        measures = sorted({r.measure for r in releases if r.figures.is_rate})
+        self.phantom: dict[str, np.ndarray] = {}
+        n = self.n_atoms
+        for name in measures:
+            cohort = np.zeros(self.n_atoms, dtype=bool)
+            for rel, (ids, _, _) in zip(releases, local):
+                if rel.figures.is_rate and rel.measure == name:
+                    cohort[ids] = True
+            index = np.full(self.n_atoms, -1)
+            index[cohort] = np.arange(n, n + int(cohort.sum()))
+            n += int(cohort.sum())
+            self.phantom[name] = index
+        self.n_vars = n
+        self.truth = np.zeros(n)
+        self.truth[:self.n_atoms] = self.sizes
+        self._forms = [self._release_forms(i) for i in range(len(releases))]
+
+    def _role(self, ids: np.ndarray, columns: np.ndarray) -> sp.csr_matrix:
+        keep = columns >= 0
+        return sp.csr_matrix((np.ones(int(keep.sum())), (np.flatnonzero(keep), columns[keep])),
+                             shape=(len(ids), self.n_vars))
+
+    def _release_forms(self, i: int) -> list[sp.csr_matrix]:
+        """Per kind, the (cells x variables) matrix of each figure of release i."""
+        rel = self.releases[i]
+        ids, leaf, flag = self.local[i]
+        st = rel.figures.structure
+        real = self._role(ids, ids)
+        phantoms = {name: self._role(ids, index[ids]) for name, index in self.phantom.items()}
+        persons = real + sum(phantoms.values(), sp.csr_matrix((len(ids), self.n_vars)))
+
+        def cells(mask: np.ndarray) -> sp.csr_matrix:
+            S = sp.csr_matrix((np.ones(int(mask.sum())), (leaf[mask], np.flatnonzero(mask))),
+                              shape=(st.n_inner, len(ids)))
+            return (st.A.astype(float) @ S).tocsr()
+
+        den = cells(np.ones(len(ids), dtype=bool)) @ persons
+        if flag is None:
+            return [den.tocsr()]
+        own = phantoms[rel.measure]
+        others = persons - own
+        with_status, without = cells(flag), cells(~flag)
+        num = with_status @ others + without @ own
+        comp = without @ others + with_status @ own
+        return [den.tocsr(), num.tocsr(), comp.tocsr()]
+
+    def form(self, bi: int, kind: int, cell: int) -> sp.csr_matrix:
+        return self._forms[bi][kind][cell]
+
+    def published(self) -> tuple[sp.csr_matrix, np.ndarray, list[tuple[int, int, int]]]:
+        """The published equations, one per distinct (set, kind, measure), with the
+        (release, kind, cell) of their first occurrence; earlier releases first."""
+        rows, values, sources, seen = [], [], [], set()
+        order = sorted(range(len(self.releases)), key=lambda i: self.releases[i].new)
+        for bi in order:
+            rel = self.releases[bi]
+            figs = rel.figures
+            for kind in figs.kinds():
+                for c in np.flatnonzero(~rel.suppressed):
+                    key = (int(figs.hashes[kind, c]), kind, rel.measure if kind else "")
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    rows.append(self._forms[bi][kind][int(c)])
+                    values.append(float(figs.values[kind, c]))
+                    sources.append((bi, kind, int(c)))
+        R = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, self.n_vars))
+        return R, np.asarray(values), sources
+
+    def small_classes(self, R: sp.csr_matrix, k: int) -> list[sp.csr_matrix]:
+        """Forms of the published classes of 1..k-1 persons (real atoms that no published
+        equation separates, with their phantoms)."""
+        real = R[:, :self.n_atoms].tocoo()
+        sig = np.zeros(self.n_atoms, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            np.add.at(sig, real.col, mix64(real.row.astype(np.uint64) + np.uint64(1)))
+        _, cls = np.unique(sig, return_inverse=True)
+        size = np.bincount(cls, weights=self.sizes)
+        out = []
+        for c in np.flatnonzero((size >= 1) & (size < k)):
+            atoms = np.flatnonzero(cls == c)
+            cols = [atoms] + [index[atoms][index[atoms] >= 0] for index in self.phantom.values()]
+            cols = np.concatenate(cols)
+            out.append(sp.csr_matrix((np.ones(len(cols)), (np.zeros(len(cols), dtype=int), cols)),
+                                     shape=(1, self.n_vars)))
+        return out
+
+
+class _ComponentLPs:
+    """HiGHS models, one per connected component of the published equations."""
+
+    def __init__(self, R: sp.csr_matrix, values: np.ndarray, n_vars: int, ub: float):
+        self.R, self.values, self.ub = R, values, ub
+        nr = R.shape[0]
+        pattern = sp.csr_matrix((np.ones(R.nnz), R.indices, R.indptr), shape=R.shape)
+        graph = sp.bmat([[None, pattern], [pattern.T, None]], format="csr") if nr else \
+            sp.csr_matrix((n_vars, n_vars))
+        _, labels = connected_components(graph, directed=False)
+        self.row_label = labels[:nr]
+        self.var_label = labels[nr:] if nr else labels
+        self.models: dict[int, tuple[highspy.Highs, np.ndarray, np.ndarray]] = {}
+        self.solves = 0
+
+    def _model(self, label: int):
+        if label not in self.models:
+            rows = np.flatnonzero(self.row_label == label)
+            cols = np.flatnonzero(self.var_label == label)
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.setOptionValue("threads", 1)
+            n = len(cols)
+            h.addCols(n, np.zeros(n), np.zeros(n), np.full(n, self.ub), 0,
+                      np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+            if len(rows):
+                sub = self.R[rows][:, cols].tocsr()
+                h.addRows(len(rows), self.values[rows], self.values[rows], sub.nnz,
+                          sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32),
+                          sub.data)
+            self.models[label] = (h, rows, cols)
+        return self.models[label]
+
+    def bounds(self, form: sp.csr_matrix) -> tuple[float, float, tuple[list, list], np.ndarray,
+                                                   np.ndarray]:
+        """LP min and max of a form; the binding rows (non-zero duals) and every row of the
+        components involved; the optimal points of min and max."""
+        lo = up = 0.0
+        binding, component = [], []
+        x_lo = np.zeros(form.shape[1])
+        x_up = np.zeros(form.shape[1])
+        vars_, coefs = form.indices, form.data
+        for label in np.unique(self.var_label[vars_]):
+            h, rows, cols = self._model(int(label))
+            mask = self.var_label[vars_] == label
+            component.append(rows)
+            idx = np.searchsorted(cols, vars_[mask]).astype(np.int32)
+            for sign, target in ((1.0, x_lo), (-1.0, x_up)):
+                h.changeColsCost(len(cols), np.arange(len(cols), dtype=np.int32), np.zeros(len(cols)))
+                h.changeColsCost(len(idx), idx, sign * coefs[mask])
+                h.run()
+                self.solves += 1
+                if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                    raise RuntimeError("the joint attacker LP did not solve: "
+                                       + h.modelStatusToString(h.getModelStatus()))
+                value = sign * h.getInfo().objective_function_value
+                if sign > 0:
+                    lo += value
+                else:
+                    up += value
+                sol = h.getSolution()
+                target[cols] = np.asarray(sol.col_value)
+                duals = np.asarray(sol.row_dual) if len(rows) else np.zeros(0)
+                binding.append(rows[np.abs(duals) > 1e-9])
+        return lo, up, (binding, component), x_lo, x_up
+
+
+def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
+                recheck_earlier: bool = True) -> JointResult:
+    """Audits the new releases (``new=True``) with the earlier ones; hides more cells of
+    the new releases until every figure is protected. ``signatures`` must already include
+    every release given. Raises ProtectionRefused if nothing new can be hidden to fix it."""
+    result = JointResult()
+    new = [i for i, r in enumerate(releases) if r.new]
+    while True:
+        result.rounds += 1
+        model = _Model(releases, signatures)
+        R, values, sources = model.published()
+        ub = float(max([1.0] + [float(r.figures.values[0].max()) for r in releases]))
+        lps = _ComponentLPs(R, values, model.n_vars, ub)
+        checks = [q for i in new for q in _quantities(releases[i], i)]
+        if recheck_earlier:
+            checks += [q for i, r in enumerate(releases) if not r.new for q in _quantities(r, i)]
+        forms, needs, seen = [], [], set()
+        for bi, kind, cell, kq in checks:
+            rel = releases[bi]
+            key = (int(rel.figures.hashes[kind, cell]), kind, rel.measure if kind else "")
+            if key in seen:
+                continue
+            seen.add(key)
+            forms.append(model.form(bi, kind, cell))
+            needs.append((int(rel.figures.values[kind, cell]), kq))
+        for form in model.small_classes(R, k):
+            forms.append(form)
+            needs.append((int(round(float((form @ model.truth)[0]))), k))
+        result.quantities += len(forms)
+        pool = [model.truth]
+        failures = []
+        for form, (value, kq) in zip(forms, needs):
+            P = np.column_stack(pool)
+            reach = np.asarray(form @ P).ravel()
+            if requirement_met(value, kq, math.ceil(reach.min() - 1e-6), math.floor(reach.max() + 1e-6)):
+                continue
+            lo, up, active, x_lo, x_up = lps.bounds(form)
+            pool += [x_lo, x_up]
+            if not requirement_met(value, kq, math.ceil(lo - 1e-6), math.floor(up + 1e-6)):
+                failures.append(active)
+        result.solves += lps.solves
+        if not failures:
+            return result
+        added = False
+        for active in failures:
+            cell = _cheapest(releases, sources, active)
+            if cell is None:
+                continue
+            bi, c = cell
+            if not releases[bi].suppressed[c]:
+                releases[bi].suppressed[c] = True
+                result.added.setdefault(bi, set()).add(c)
+                added = True
+        if not added:
+            raise ProtectionRefused(
+                "the table cannot be released safely: together with the tables released "
+                "before on the same persons (by any requester) it would let a small group be "
+                "derived, and hiding more cells of this table cannot prevent it; ask for a "
+                "coarser table or other dimensions")
+
+
+def _cheapest(releases, sources, active) -> tuple[int, int] | None:
+    """The cheapest published cell of a new release among the binding equations, else
+    among every equation of the components involved."""
+    for group in active:
+        cell = _cheapest_of(releases, sources, np.concatenate(group) if group else [])
+        if cell is not None:
+            return cell
+    return None
+
+
+def _cheapest_of(releases, sources, rows) -> tuple[int, int] | None:
+    best = None
+    for r in rows:
+        bi, _, c = sources[int(r)]
+        rel = releases[bi]
+        if not rel.new or rel.suppressed[c] or (rel.forced is not None and rel.forced[c]):
+            continue
+        cost = (float(rel.figures.values[DEN, c]), bi, c)
+        if best is None or cost < best:
+            best = cost
+    return None if best is None else (best[1], best[2])

@@ -1,0 +1,207 @@
+"""The broker's release ledger over persons: every released table as sets of units, sealed.
+
+One ledger for all requesters and all runs (they are assumed to collude; units are keyed
+by persons, so releases on two runs over the same persons are one model). It keeps, per
+release, the table's dimensions, each unit's leaf cell and numerator flag, the threshold
+and which cells were hidden; per unit the hash of its membership signature (atoms,
+``atoms.Signatures``); the set hashes that were published or hidden; and the answers given,
+by request fingerprint, so an identical request is answered from the ledger and adds
+nothing.
+
+Nothing is stored in clear: each record is sealed by the ``Sealer`` the caller passes
+(the broker derives its key from the data key). The SQLite file only holds ids and
+sealed blobs.
+
+Concurrency is optimistic: an audit works on a ``LedgerView`` (a version number and the
+releases at that version) without any lock; ``commit`` takes a short lock and fails when
+another commit came in between, and the caller audits again against the newer view.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from linkage.disclosure.atoms import Membership, Signatures, TableFigures
+from linkage.disclosure.errors import LedgerError
+from linkage.disclosure.table import Dimension, TableStructure
+from linkage.sqlite import immediate_transaction
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS releases (id INTEGER PRIMARY KEY, blob BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS answers (fingerprint TEXT PRIMARY KEY, blob BLOB NOT NULL);
+"""
+EMPTY_SET = int(TableFigures(TableStructure([Dimension("d", ["x"])]),
+                             Membership(np.zeros(0, np.uint64), np.zeros(0, np.int64))
+                             ).hashes[0, 0])
+
+
+class Sealer(Protocol):
+    def seal(self, label: str, plain: bytes) -> bytes: ...
+
+    def open(self, label: str, blob: bytes) -> bytes: ...
+
+
+class AeadSealer:
+    """AES-256-GCM with the record's label as associated data (records cannot be swapped)."""
+
+    def __init__(self, key: bytes):
+        if len(key) != 32:
+            raise LedgerError("the ledger key must be 32 bytes")
+        self._aead = AESGCM(key)
+
+    def seal(self, label: str, plain: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, plain, label.encode())
+
+    def open(self, label: str, blob: bytes) -> bytes:
+        try:
+            return self._aead.decrypt(blob[:12], blob[12:], label.encode())
+        except InvalidTag:
+            raise LedgerError("a release-ledger record does not verify: the file is damaged "
+                              "or was sealed with another data key") from None
+
+
+@dataclass
+class StoredRelease:
+    release_id: int
+    dimensions: tuple[Dimension, ...]
+    membership: Membership
+    suppressed: np.ndarray
+    k: int
+    measure: str = ""                 # numerator measure of a rate table, "" for counts
+
+    @property
+    def figures(self) -> TableFigures:
+        if not hasattr(self, "_figures"):
+            self._figures = TableFigures(TableStructure(self.dimensions), self.membership)
+        return self._figures
+
+    def to_bytes(self) -> bytes:
+        m = self.membership
+        out = io.BytesIO()
+        meta = {"dimensions": [d.to_json() for d in self.dimensions], "k": self.k,
+                "measure": self.measure, "rate": m.flag is not None}
+        np.savez_compressed(out, units=m.units, leaf=m.leaf,
+                            flag=m.flag if m.flag is not None else np.zeros(0, bool),
+                            suppressed=self.suppressed,
+                            meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, release_id: int, data: bytes) -> StoredRelease:
+        z = np.load(io.BytesIO(data))
+        meta = json.loads(bytes(z["meta"]).decode())
+        flag = z["flag"] if meta["rate"] else None
+        return cls(release_id, tuple(Dimension.from_json(d) for d in meta["dimensions"]),
+                   Membership(z["units"], z["leaf"], flag), z["suppressed"], meta["k"],
+                   meta["measure"])
+
+    def hidden_and_published(self) -> tuple[set[int], set[int]]:
+        figs = self.figures
+        hidden = {int(h) for kind in figs.kinds() for h in figs.hashes[kind, self.suppressed]}
+        shown = {int(h) for kind in figs.kinds() for h in figs.hashes[kind, ~self.suppressed]}
+        return hidden - {EMPTY_SET}, shown - {EMPTY_SET}
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """The ledger at one version: what an audit reads."""
+
+    version: int
+    releases: tuple[StoredRelease, ...]
+    signatures: Signatures
+    published: frozenset[int]
+    hidden: frozenset[int]
+
+
+class PersonLedger:
+    """The release ledger over persons (see the module docstring)."""
+
+    def __init__(self, path: str | Path | None, sealer: Sealer):
+        """``path`` None keeps the ledger in memory, for this process only."""
+        self.path = Path(path) if path is not None else None
+        self._sealer = sealer
+        self._lock = threading.Lock()
+        if self.path is not None and not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            self._db = sqlite3.connect(self.path or ":memory:", timeout=60, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.executescript(SCHEMA)
+            rows = self._db.execute("SELECT id, blob FROM releases ORDER BY id").fetchall()
+            answers = self._db.execute("SELECT fingerprint, blob FROM answers").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"release ledger {self.path} is not readable ({exc}); restore it "
+                              "from backup") from None
+        releases = [StoredRelease.from_bytes(i, sealer.open(f"release:{i}", blob))
+                    for i, blob in rows]
+        self._answers = {f: sealer.open(f"answer:{f}", blob) for f, blob in answers}
+        self._view = _extend(LedgerView(0, (), Signatures(), frozenset(), frozenset()), releases)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> PersonLedger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def view(self) -> LedgerView:
+        return self._view
+
+    def answer(self, fingerprint: str) -> bytes | None:
+        """The answer given before to an identical request, or None."""
+        return self._answers.get(fingerprint)
+
+    @property
+    def release_count(self) -> int:
+        return len(self._view.releases)
+
+    def next_id(self, view: LedgerView) -> int:
+        return view.version + 1
+
+    def commit(self, view: LedgerView, drafts: Sequence[StoredRelease], fingerprint: str,
+               answer: bytes) -> bool:
+        """Records the drafts (ids from ``next_id`` on) and the answer, unless another commit
+        came after ``view`` (then False: audit again against the new view)."""
+        with self._lock:
+            if self._view.version != view.version:
+                return False
+            with immediate_transaction(self._db) as db:
+                for d in drafts:
+                    db.execute("INSERT INTO releases (id, blob) VALUES (?, ?)",
+                               (d.release_id, self._sealer.seal(f"release:{d.release_id}",
+                                                                d.to_bytes())))
+                db.execute("INSERT OR REPLACE INTO answers (fingerprint, blob) VALUES (?, ?)",
+                           (fingerprint, self._sealer.seal(f"answer:{fingerprint}", answer)))
+            self._view = _extend(self._view, list(drafts))
+            self._answers[fingerprint] = answer
+            return True
+
+
+def _extend(view: LedgerView, releases: list[StoredRelease]) -> LedgerView:
+    if not releases:
+        return view
+    signatures = view.signatures.copy()
+    published, hidden = set(view.published), set(view.hidden)
+    for rel in releases:
+        signatures.add(rel.release_id, rel.membership)
+        h, p = rel.hidden_and_published()
+        published |= p
+        hidden |= h
+    return LedgerView(releases[-1].release_id, view.releases + tuple(releases), signatures,
+                      frozenset(published), frozenset(hidden - published))

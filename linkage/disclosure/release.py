@@ -1,0 +1,178 @@
+"""Releasing the tables of one request through the person ledger.
+
+Per table: ``protect`` (primary rules, secondary suppression and the single-table audit),
+told by the ledger which cells count persons published before (published again: the same
+persons give the same value) or hidden before (hidden again). Then the joint audit over
+atoms (``joint``) checks the new tables with every earlier release and hides more of the
+new tables where needed. The result is committed optimistically: if another request was
+committed meanwhile, the tables are audited again against the newer ledger.
+
+A table whose every set of persons was published or hidden before, with the same status,
+adds nothing and is not recorded again; an identical request is answered from the ledger.
+The reasons for hiding a cell (``primary``, ``secondary``, ``earlier``, ``joint``) stay
+inside: callers log their counts, never per cell.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from linkage.disclosure.atoms import DEN, NUM, Membership, Signatures, TableFigures
+from linkage.disclosure.errors import ProtectionRefused
+from linkage.disclosure.joint import AuditRelease, joint_audit
+from linkage.disclosure.person_ledger import EMPTY_SET, LedgerView, PersonLedger, StoredRelease
+from linkage.disclosure.protect import protect
+from linkage.disclosure.result import PRIMARY
+from linkage.disclosure.table import Dimension, TableStructure
+
+MAX_ATTEMPTS = 8
+PUBLISHED, SUPPRESSED = "published", "suppressed"
+
+
+@dataclass(frozen=True)
+class TableInput:
+    """One measure's table: leaf counts (and numerators), and the units behind them."""
+
+    dimensions: tuple[Dimension, ...]
+    counts: Mapping[tuple[str, ...], int]
+    membership: Membership
+    numerators: Mapping[tuple[str, ...], int] | None = None
+    measure: str = ""            # the numerator measure of a rate table
+
+
+@dataclass(frozen=True)
+class ReleasedTable:
+    keys: tuple[tuple[str, ...], ...]
+    values: np.ndarray           # (1 or 2, cells): persons, and numerators for rates
+    suppressed: np.ndarray       # bool per cell
+    reasons: Counter             # hidden cells by internal reason (for the audit log only)
+
+    def status(self, cell: int) -> str:
+        return SUPPRESSED if self.suppressed[cell] else PUBLISHED
+
+
+class _History:
+    """``protect``'s ledger interface, answered from a ledger view: no earlier blocks (the
+    joint audit relates releases), and cell statuses from the sets of persons."""
+
+    def __init__(self, figures: TableFigures, view: LedgerView, k: int):
+        self.figures, self.view, self.k = figures, view, k
+        self.forced = np.zeros(figures.structure.n_cells, dtype=bool)
+        self.stuck = np.zeros(figures.structure.n_cells, dtype=bool)
+
+    @contextmanager
+    def session(self, snapshot, population):
+        yield self
+
+    def prior_blocks(self, structure):
+        return [], []
+
+    def statuses(self, keys, values):
+        hashes = self.figures.hashes[[DEN, NUM][:len(keys)]]
+        known = hashes != EMPTY_SET
+        published = np.vectorize(lambda h: int(h) in self.view.published)(hashes) & known
+        hidden = np.vectorize(lambda h: int(h) in self.view.hidden)(hashes) & known
+        self.forced = published.all(axis=0) & known.any(axis=0)
+        self.stuck = hidden.any(axis=0)
+        small = (self.figures.values[DEN] >= 1) & (self.figures.values[DEN] < self.k)
+        return self.forced, self.stuck, self.stuck & small
+
+    def record(self, *args, **kwargs) -> None:
+        """Recording happens after the joint audit (``release_tables``)."""
+
+
+def _draft(table: TableInput, view: LedgerView, release_id: int, k: int, minimum: int
+           ) -> tuple[StoredRelease, _History, np.ndarray]:
+    structure = TableStructure(table.dimensions)
+    figures = TableFigures(structure, table.membership)
+    history = _History(figures, view, k)
+    protected = protect(list(table.dimensions), table.counts, k=k, minimum=minimum,
+                        numerators=table.numerators, ledger=history, snapshot="persons",
+                        numerator_measure=table.measure or "numerator")
+    suppressed = np.array([c.suppressed for c in protected.cells], dtype=bool)
+    primary = np.array([c.status == PRIMARY for c in protected.cells], dtype=bool)
+    draft = StoredRelease(release_id, tuple(table.dimensions), table.membership, suppressed,
+                          k, table.measure)
+    draft._figures = figures
+    return draft, history, primary
+
+
+def _adds_something(draft: StoredRelease, view: LedgerView) -> tuple[bool, bool]:
+    """Whether the draft hides and whether it publishes a set not seen with that status."""
+    hidden, shown = draft.hidden_and_published()
+    return bool(hidden - view.hidden - view.published), bool(shown - view.published)
+
+
+def _audit(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int, minimum: int
+           ) -> tuple[list[StoredRelease], list[ReleasedTable], dict]:
+    """Protects the tables and audits them jointly with the releases of ``view``."""
+    drafts, histories, primaries = [], [], []
+    for i, table in enumerate(tables):
+        draft, history, primary = _draft(table, view, first_id + i, k, minimum)
+        drafts.append(draft)
+        histories.append(history)
+        primaries.append(primary)
+    news = [_adds_something(d, view) for d in drafts]
+    stats = {"joint_releases": len(view.releases), "quantities": 0, "lp_solves": 0}
+    added: dict[int, set[int]] = {}
+    if any(h or p for h, p in news):
+        signatures = view.signatures.copy()
+        for d in drafts:
+            signatures.add(d.release_id, d.membership)
+        model = [AuditRelease(r.release_id, r.figures, r.suppressed, r.k, r.measure)
+                 for r in view.releases]
+        base = len(model)
+        model += [AuditRelease(d.release_id, d.figures, d.suppressed, d.k, d.measure,
+                               new=True, forced=h.forced)
+                  for d, h in zip(drafts, histories)]
+        result = joint_audit(model, signatures, k, recheck_earlier=any(p for _, p in news))
+        stats.update(quantities=result.quantities, lp_solves=result.solves)
+        added = {bi - base: cells for bi, cells in result.added.items()}
+    released = [_released(d, h, p, added.get(i, set()))
+                for i, (d, h, p) in enumerate(zip(drafts, histories, primaries))]
+    return drafts, released, stats
+
+
+def release_alone(tables: Sequence[TableInput], k: int, minimum: int) -> list[ReleasedTable]:
+    """The tables of one request protected together, without a ledger (nothing recorded)."""
+    empty = LedgerView(0, (), Signatures(), frozenset(), frozenset())
+    return _audit(tables, empty, 1, k, minimum)[1]
+
+
+def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: PersonLedger,
+                   fingerprint: str, render: Callable[[list[ReleasedTable]], bytes]
+                   ) -> tuple[list[ReleasedTable], bytes, dict]:
+    """Protects and records the tables of one request; returns them, the rendered answer
+    (``render`` makes the bytes stored for an identical request) and audit statistics.
+    Raises ProtectionRefused when they cannot be released safely."""
+    for _ in range(MAX_ATTEMPTS):
+        view = ledger.view()
+        first = ledger.next_id(view)
+        drafts, released, stats = _audit(tables, view, first, k, minimum)
+        answer = render(released)
+        keep = [d for d in drafts if any(_adds_something(d, view))]
+        for i, d in enumerate(keep):
+            d.release_id = first + i
+        if ledger.commit(view, keep, fingerprint, answer):
+            stats["recorded"] = len(keep)
+            return released, answer, stats
+    raise ProtectionRefused("the release ledger is too busy to audit this request now; "
+                            "try again in a moment")
+
+
+def _released(draft: StoredRelease, history: _History, primary: np.ndarray,
+              joint: set[int]) -> ReleasedTable:
+    st = draft.figures.structure
+    reasons: Counter = Counter()
+    for c in np.flatnonzero(draft.suppressed):
+        reason = ("joint" if c in joint else "primary" if primary[c]
+                  else "earlier" if history.stuck[c] else "secondary")
+        reasons[reason] += 1
+    values = draft.figures.values[:2]
+    return ReleasedTable(tuple(st.key(c) for c in range(st.n_cells)), values,
+                         draft.suppressed.copy(), reasons)

@@ -1,0 +1,48 @@
+"""Fixtures of the attack suite: a synthetic population the defence was not tuned on, two
+linkage runs over overlapping persons, and (for the end-to-end attack) the broker fixtures
+with a PKI holding several requester organisations."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from linkage.aggregate.compute import LinkedData
+from linkage.aggregate.truth import truth_linked_data
+from linkage.synth import generate
+
+
+PERSONS = 12_000
+SEED = 909
+"""Not a seed any other test or benchmark uses: figures on tuned data are not evidence."""
+
+NEWCOMERS = 3
+"""Persons present in the second run only (next year's extract holds mostly the same people)."""
+
+
+def _without(data: LinkedData, entities: pa.Array, snapshot: str) -> LinkedData:
+    tables = {source: table.filter(pc.invert(pc.is_in(table["entity_id"], entities)))
+              for source, table in data.tables.items()}
+    return LinkedData(tables, snapshot)
+
+
+def newcomers(data: LinkedData) -> pa.Array:
+    """A few residents with a rare current nationality (a small group), known in 2022."""
+    ksz = data.tables["ksz"]
+    known = ksz.filter(pc.is_valid(ksz["sep_2022"]))
+    counts = pc.value_counts(known["nat_current"]).to_pylist()
+    rare = sorted((c["counts"], c["values"]) for c in counts if c["counts"] >= NEWCOMERS)[0][1]
+    chosen = known.filter(pc.equal(known["nat_current"], rare))["entity_id"]
+    return chosen.slice(0, NEWCOMERS).combine_chunks()
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory) -> dict[str, LinkedData]:
+    """``run-1``: the population without the newcomers; ``run-2``: everyone (a perfect
+    linkage of the generator's extracts, so that the truth is known per person)."""
+    folder = tmp_path_factory.mktemp("attack-population")
+    generate(PERSONS, SEED, folder)
+    everyone = truth_linked_data(folder)
+    return {"run-1": _without(everyone, newcomers(everyone), "run-1"),
+            "run-2": LinkedData(everyone.tables, "run-2")}

@@ -1,0 +1,136 @@
+"""Any clkhash v3 schema clkhash accepts is accepted here: the examples clkhash ships and
+the integer-typed features of its FEBRL example."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from pathlib import Path
+
+import clkhash
+import clkhash.schema
+import pytest
+from clkhash.clk import generate_clks
+from clkhash.randomnames import NameList
+
+from linkage.encoding import encode_csv, load_schema, schema_from_dict
+from linkage.encoding.features import plan_features
+from linkage.encoding.schema import SchemaError
+
+from .helpers import SECRET
+
+CLKHASH_DATA = Path(clkhash.__file__).resolve().parent / "data"
+BUNDLED = sorted(CLKHASH_DATA.glob("*schema*.json"))
+
+# The shape of clkhash's FEBRL v3 example (docs/_static/febrl_schema_v3_final.json in the
+# clkhash repository, not shipped in the package): integer date of birth, street number and
+# postcode with bounds, ignored columns.
+FEBRL_LIKE = {
+    "version": 3,
+    "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64}},
+    "features": [
+        {"identifier": "rec_id", "ignored": True},
+        {"identifier": "given_name", "format": {"type": "string", "encoding": "utf-8", "maxLength": 64},
+         "hashing": {"comparison": {"type": "ngram", "n": 2}, "strategy": {"bitsPerFeature": 200}}},
+        {"identifier": "surname", "format": {"type": "string", "encoding": "utf-8", "maxLength": 64},
+         "hashing": {"comparison": {"type": "ngram", "n": 2}, "strategy": {"bitsPerFeature": 200}}},
+        {"identifier": "street_number", "format": {"type": "integer"},
+         "hashing": {"comparison": {"type": "ngram", "n": 1, "positional": True},
+                     "strategy": {"bitsPerFeature": 100}, "missingValue": {"sentinel": ""}}},
+        {"identifier": "postcode", "format": {"type": "integer", "minimum": 50, "maximum": 9999},
+         "hashing": {"comparison": {"type": "ngram", "n": 1, "positional": True},
+                     "strategy": {"bitsPerFeature": 100}}},
+        {"identifier": "date_of_birth", "format": {"type": "integer"},
+         "hashing": {"comparison": {"type": "ngram", "n": 1, "positional": True},
+                     "strategy": {"bitsPerFeature": 200}, "missingValue": {"sentinel": ""}}},
+        {"identifier": "soc_sec_id", "ignored": True},
+    ],
+}
+FEBRL_COLUMNS = ["rec_id", "given_name", "surname", "street_number", "postcode", "date_of_birth", "soc_sec_id"]
+
+
+def _write(path: Path, header: list[str], rows: list) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def test_clkhash_ships_example_schemas():
+    assert BUNDLED, f"no example schemas in {CLKHASH_DATA}"
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
+def test_every_example_schema_clkhash_ships_is_accepted(path):
+    document = json.loads(path.read_text())
+    clkhash.schema.from_json_dict(copy.deepcopy(document))    # clkhash accepts it ...
+    schema = load_schema(path)                                 # ... and so do we
+    assert [f for f in plan_features(schema.clkhash_schema().fields) if f is not None]
+
+
+def test_clkhash_random_names_encode_as_clkhash_encodes_them(tmp_path):
+    """clkhash's own generated records with its own schema: no row refused, and the CLKs are
+    clkhash's wherever our normalisation leaves the value as it is (lower-case names, no
+    1 January placeholder)."""
+    schema_path = CLKHASH_DATA / "randomnames-schema.json"
+    names = NameList(300).names
+    header = [f["identifier"] for f in json.loads(schema_path.read_text())["features"]]
+    rows = [(index, name.lower(), dob, sex) for index, name, dob, sex in names]
+    path = _write(tmp_path / "names.csv", header, rows)
+    schema = load_schema(schema_path)
+    extract, summary = _encode_identifiers(path, schema)
+    assert summary.rejected_rows == 0 and summary.records == 300
+    expected = generate_clks([list(row) for row in rows], schema.clkhash_schema(), SECRET)
+    plain = [i for i, row in enumerate(rows) if not row[2].endswith("/01/01")]
+    assert len(plain) > 250
+    assert all(bytes(extract.clks[i]) == expected[i].tobytes() for i in plain)
+
+
+def _encode_identifiers(path: Path, schema):
+    """Encode with the vdab declaration's payload columns absent: give them empty."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    payload = ["registration_date", "exit_date", "exit_reason", "education_level"]
+    filled = [rows[0] + payload] + [row + ["2023-01-05", "", "", "medium"] for row in rows[1:]]
+    full = _write(path.with_name(path.stem + "-full.csv"), filled[0], filled[1:])
+    return encode_csv(full, schema, SECRET, source="vdab")
+
+
+def test_integer_typed_features_of_clkhash_febrl_example_are_accepted(tmp_path):
+    schema = schema_from_dict(FEBRL_LIKE)
+    rows = [
+        ("rec-1-org", "michaela", "baker", "8", "4223", "19151111", "5304218"),
+        ("rec-1-dup-0", "michaela", "baker", "8", "4223", "19151311", "5304218"),   # month 13
+        ("rec-2-org", "courtney", "painter", "12", "4560", "19160231", "4066625"),    # 31 February
+        ("rec-3-org", "charles", "green", "", "45", "", "4365168"),                   # postcode below 50
+    ]
+    path = _write(tmp_path / "febrl.csv", FEBRL_COLUMNS, rows)
+    extract, summary = _encode_identifiers(path, schema)
+    assert summary.rejected_rows == 0 and summary.records == 4
+    assert summary.noisy_counts == {
+        ("date_of_birth", "month above 12; kept for its year and day"): 1,
+        ("date_of_birth", "no such day in that month; kept for its parts"): 1,
+        ("postcode", "does not fit the schema format of 'postcode'; counted missing"): 1,
+    }
+    assert summary.missing["postcode"] == 1 and summary.missing["date_of_birth"] == 1
+    expected = generate_clks([list(rows[0])], schema.clkhash_schema(), SECRET)[0]
+    assert bytes(extract.clks[0]) == expected.tobytes()
+    # the mistyped month keeps the other seven digits: closer than another person's date
+    overlap = [int((extract.clks[0] & extract.clks[i]).astype(bool).sum()) for i in (1, 2)]
+    assert overlap[0] > overlap[1]
+
+
+@pytest.mark.parametrize("feature, format_", [
+    ("surname", {"type": "integer"}),
+    ("given_name", {"type": "date", "format": "%Y-%m-%d"}),
+    ("date_of_birth", {"type": "enum", "values": ["a", "b"]}),
+])
+def test_formats_that_cannot_hold_the_column_are_still_refused(feature, format_):
+    document = copy.deepcopy(FEBRL_LIKE)
+    for spec in document["features"]:
+        if spec["identifier"] == feature:
+            spec["format"] = format_
+    with pytest.raises(SchemaError, match="needs format type"):
+        plan_features(schema_from_dict(document).clkhash_schema().fields)
