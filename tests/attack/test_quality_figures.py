@@ -32,8 +32,8 @@ def _requesters_reading_runs() -> set[str]:
     return holders & (policy.run_operators | policy.auditors)
 
 
-@pytest.mark.xfail(QUALITY_FIGURES_BROKEN_TODAY, strict=False,
-                   reason="breaks the protection before issue 9")
+@pytest.mark.xfail(QUALITY_FIGURES_BROKEN_TODAY, strict=True,
+                   reason="issue 19 step 3: the example policy makes the requester a run operator")
 def test_quality_figures_reveal_no_withheld_figure(runs):
     published, truth = _figures(runs["run-2"]), _exact(runs["run-2"])
     readers = _requesters_reading_runs()
