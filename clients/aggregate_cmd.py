@@ -73,7 +73,10 @@ def answer_from_response(request: AggregateRequest,
         else:
             count = int(cell.value) if cell.HasField("value") else None
             numerator = None
-        cells[cell.measure].append(AnswerCell(key, count, numerator, cell.status, cell.reason))
+        # Whatever a broker says beyond "published" (an older one said why), the requester's
+        # outputs say "suppressed" and nothing more.
+        status = "published" if cell.status == "published" else "suppressed"
+        cells[cell.measure].append(AnswerCell(key, count, numerator, status))
     tables = tuple(
         answer_table(registry.measure(name), dimensions, tuple(cells[name]), {})
         for name in request.measures

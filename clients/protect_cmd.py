@@ -15,9 +15,10 @@ EXAMPLE = """examples:
       --hierarchy region=municipality_province.csv rates.csv -o out.json
 
 The input has one row per combination of leaf categories (left-out combinations count as
-zero). Margins ("Total") and hierarchy levels are computed. The output lists every cell
-with its status (published, primary, secondary), the reason, and an empty value where
-suppressed.
+zero). Margins ("Total") and hierarchy levels are computed. The output is the table to
+publish: every cell with its status (published or suppressed, never why: a reason would state
+or bound the hidden value) and an empty value where suppressed. How many cells were hidden
+for which reason is printed here, for you, not written to the output.
 """
 
 

@@ -67,7 +67,7 @@ def response_cells(answer: AggregateAnswer) -> list[statistics_pb2.Cell]:
             message = statistics_pb2.Cell(
                 coordinates=[statistics_pb2.CellCoordinate(dimension=n, category=c)
                              for n, c in zip(names, cell.key)],
-                measure=table.measure, status=cell.status, reason=cell.reason,
+                measure=table.measure, status=cell.status,
             )
             if not cell.suppressed:
                 if table.kind == "rate":

@@ -40,8 +40,7 @@ class AnswerCell:
     """Persons (a person count) or the rate's denominator; None when suppressed."""
     numerator: int | None = None
     status: str = "published"
-    reason: str = ""
-    """Always empty from this broker (a suppressed cell never says why); kept for the wire format."""
+    """``published`` or ``suppressed``: a hidden cell never says why."""
 
     @property
     def rate(self) -> float | None:

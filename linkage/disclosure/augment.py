@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linkage.disclosure.audit import AttackerModel, Block, Check, Quantity
-from linkage.disclosure.errors import ProtectionRefused
+from linkage.disclosure.errors import CANNOT_RELEASE, ProtectionRefused
 from linkage.disclosure.hypercube import cheapest_move, witness_move
 
 Candidate = tuple[tuple[int, int], ...]     # (block, cell) pairs to suppress together
@@ -115,7 +115,7 @@ def augment_until_protected(blocks: list[Block], target: int, quantities: list[Q
                 _suppress(block, group, stats)
                 newly.update(group)
         if not newly:
-            raise ProtectionRefused(_refusal(blocks, failures, target))
+            raise ProtectionRefused(CANNOT_RELEASE)
         pending = [f.quantity for f in failures] + recheck
         model = None
 
@@ -161,14 +161,3 @@ def _cheapest(candidates: list[Candidate], block: Block, target: int, forced: np
         return None
     group = min(usable, key=lambda g: (sum(cost[c] for _, c in g), sorted(g)))
     return [c for _, c in group]
-
-
-def _refusal(blocks: Sequence[Block], failures: list[Check], target: int) -> str:
-    check = failures[0]
-    st = blocks[check.quantity.block].structure
-    where = "this table" if check.quantity.block == target else "an earlier release"
-    return (f"the table cannot be released safely: cell {st.key(check.quantity.cell)!r} of "
-            f"{where} would be narrowed below its protection interval by the figures already "
-            "published for this snapshot, and no cell of this table can be suppressed to "
-            "prevent it; ask for a coarser table (or allow coarsening) or a different "
-            "combination of dimensions")

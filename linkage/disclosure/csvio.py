@@ -119,16 +119,15 @@ def write_table(path: str | Path, table: ProtectedTable, count: str = "count",
             row[numerator] = row.pop("numerator")
             row["rate"] = row.pop("rate")
         row["status"] = row.pop("status")
-        row["reason"] = row.pop("reason")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
             if path.suffix.lower() == ".json":
-                json.dump({"k": table.k, "audit": table.audit.to_json(),
+                json.dump({"k": table.k, "audit": table.audit.publishable(),
                            "coarsened": list(table.coarsened), "cells": rows}, out, indent=1)
             else:
                 columns = list(table.names) + [count] + (
-                    [numerator, "rate"] if table.is_rate else []) + ["status", "reason"]
+                    [numerator, "rate"] if table.is_rate else []) + ["status"]
                 writer = csv.DictWriter(out, fieldnames=columns)
                 writer.writeheader()
                 for row in rows:

@@ -17,6 +17,13 @@ class ThresholdError(DisclosureError):
     """The threshold k is below the system minimum or otherwise unusable."""
 
 
+CANNOT_RELEASE = (
+    "the table cannot be released safely together with the tables released before on the same "
+    "persons (by any requester); ask for a coarser table or other dimensions")
+"""The one refusal text: which cell, which earlier release or which rule failed would say
+where a small group is, so no refusal says it."""
+
+
 class ProtectionRefused(DisclosureError):
     """The table cannot be released safely, alone or together with earlier releases."""
 

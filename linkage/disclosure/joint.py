@@ -37,7 +37,7 @@ from scipy.sparse.csgraph import connected_components
 
 from linkage.disclosure.atoms import COMP, DEN, NUM, Signatures, TableFigures, mix64
 from linkage.disclosure.audit import requirement_met
-from linkage.disclosure.errors import ProtectionRefused
+from linkage.disclosure.errors import CANNOT_RELEASE, ProtectionRefused
 
 EPS = 1e-7
 WIDTH = 2            # hidden figures that are not small: not derivable to within +-1
@@ -306,11 +306,7 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
                 result.added.setdefault(bi, set()).add(c)
                 added = True
         if not added:
-            raise ProtectionRefused(
-                "the table cannot be released safely: together with the tables released "
-                "before on the same persons (by any requester) it would let a small group be "
-                "derived, and hiding more cells of this table cannot prevent it; ask for a "
-                "coarser table or other dimensions")
+            raise ProtectionRefused(CANNOT_RELEASE)
 
 
 def _cheapest(releases, sources, active) -> tuple[int, int] | None:

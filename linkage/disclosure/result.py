@@ -9,6 +9,9 @@ from linkage.disclosure.table import Dimension
 
 RULES_VERSION = "disclosure-rules/1"
 PUBLISHED, PRIMARY, SECONDARY = "published", "primary", "secondary"
+SUPPRESSED = "suppressed"
+"""The only status a hidden cell shows outside the library: why it is hidden (primary, secondary,
+an earlier release) would state or bound its value."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,11 @@ class Cell:
     @property
     def suppressed(self) -> bool:
         return self.status != PUBLISHED
+
+    @property
+    def shown_status(self) -> str:
+        """``published`` or ``suppressed``: the status a release may show."""
+        return SUPPRESSED if self.suppressed else PUBLISHED
 
     @property
     def rate(self) -> float | None:
@@ -42,8 +50,11 @@ class AuditSummary:
     joint_releases: int           # earlier releases of the same snapshot audited jointly
     augmentations: int            # suppressions the audit added after the first pattern
 
-    def to_json(self) -> dict:
-        return dict(self.__dict__)
+    def publishable(self) -> dict:
+        """What a published table may say of its audit: that it passed, how, under which rules.
+        The counts (unsafe figures checked, augmentations) tell how many hidden cells are
+        small, so they stay with whoever ran the protection."""
+        return {"passed": self.passed, "method": self.method, "rules_version": self.rules_version}
 
 
 @dataclass(frozen=True)
@@ -74,8 +85,9 @@ class ProtectedTable:
 
 
 def table_rows(table: ProtectedTable) -> list[dict]:
-    """One dict per cell: the dimension columns, then value (count or denominator),
-    numerator and rate for rate tables, status and reason. Suppressed values are None."""
+    """One dict per cell as it may be published: the dimension columns, then value (count or
+    denominator), numerator and rate for rate tables, and status (``published`` or
+    ``suppressed``, never why). Suppressed values are None."""
     rows = []
     for cell in table.cells:
         row: dict = dict(zip(table.names, cell.key))
@@ -83,7 +95,6 @@ def table_rows(table: ProtectedTable) -> list[dict]:
         if table.is_rate:
             row["numerator"] = cell.numerator
             row["rate"] = None if cell.rate is None else round(cell.rate, 6)
-        row["status"] = cell.status
-        row["reason"] = cell.reason
+        row["status"] = cell.shown_status
         rows.append(row)
     return rows

@@ -29,9 +29,10 @@ def test_protect_writes_every_cell_with_status(tmp_path, capsys):
     assert rc == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == 4 * 3
-    assert list(rows[0]) == ["origin", "sex", "persons", "status", "reason"]
+    assert list(rows[0]) == ["origin", "sex", "persons", "status"]
     ma_f = next(r for r in rows if r["origin"] == "MA" and r["sex"] == "F")
-    assert ma_f["status"] == "primary" and ma_f["persons"] == ""
+    assert ma_f["status"] == "suppressed" and ma_f["persons"] == ""
+    assert {r["status"] for r in rows} == {"published", "suppressed"}
     total = next(r for r in rows if r["origin"] == "Total" and r["sex"] == "Total")
     assert total["persons"] == "113" and total["status"] == "published"
     assert "audit passed" in capsys.readouterr().err
@@ -47,7 +48,10 @@ def test_protect_rate_table_with_hierarchy_to_json(tmp_path):
     data = json.loads(out.read_text())
     keys = {(c["origin"], c["sex"]) for c in data["cells"]}
     assert ("nonEU", "Total") in keys and len(keys) == 6 * 3
-    assert data["audit"]["passed"] is True
+    assert data["audit"] == {"passed": True, "method": data["audit"]["method"],
+                             "rules_version": "disclosure-rules/1"}
+    assert {c["status"] for c in data["cells"]} == {"published", "suppressed"}
+    assert not any("reason" in c for c in data["cells"])
     for cell in data["cells"]:
         if cell["status"] == "published" and cell["persons"]:
             assert cell["employed"] >= 5 and cell["persons"] - cell["employed"] >= 5
@@ -83,8 +87,7 @@ def test_ledger_on_the_command_line_keeps_releases_consistent(tmp_path):
         assert main(["protect", "--dimensions", "sex,origin", "--count", "persons",
                      "--ledger", str(ledger), "--snapshot", "run-1", str(table),
                      "-o", str(out)]) == 0
-        outs.append([{k: v for k, v in row.items() if k != "reason"}
-                     for row in csv.DictReader(out.open(encoding="utf-8"))])
+        outs.append(list(csv.DictReader(out.open(encoding="utf-8"))))
     assert outs[0] == outs[1]
     assert main(["protect", "--dimensions", "sex", "--count", "persons", "--ledger",
                  str(ledger), str(table), "-o", str(tmp_path / "x.csv")]) == 2

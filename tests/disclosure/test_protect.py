@@ -152,9 +152,8 @@ def test_coarsening_answers_one_level_up_when_asked(tmp_path):
 def test_table_rows_render_every_cell():
     table = protect([SEX], {("F",): 3, ("M",): 40}, numerators={("F",): 1, ("M",): 20})
     rows = table_rows(table)
-    assert rows[0] == {"sex": "F", "value": None, "numerator": None, "rate": None,
-                       "status": "primary",
-                       "reason": "denominator below 5; numerator below 5; complement "
-                                 "(denominator - numerator) below 5"}
-    assert [r["status"] for r in rows] == ["primary", "secondary", "published"]
+    assert table.cell(("F",)).status == "primary" and table.cell(("M",)).status == "secondary"
+    assert rows[0] == {"sex": "F", "value": None, "numerator": None, "rate": None, "status": "suppressed"}
+    assert rows[1] == {"sex": "M", "value": None, "numerator": None, "rate": None, "status": "suppressed"}
+    assert [r["status"] for r in rows] == ["suppressed", "suppressed", "published"]
     assert rows[2]["value"] == 43 and rows[2]["rate"] == round(21 / 43, 6)
