@@ -98,7 +98,6 @@ def main() -> int:
 
     step("4. Development PKI, the example policy and the broker on 127.0.0.1 (mutual TLS)")
     linkage("pki", "init", str(pki))
-    linkage("pki", "issue", str(pki), "operator")
     shutil.copyfile(POLICY, pki / "policy.toml")
     broker = BrokerProcess(pki, pki / "policy.toml", OUT / "broker-data")
     address = broker.address

@@ -30,7 +30,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from linkage.errors import LinkageError
 from linkage.files import write_atomic
 
-DEFAULT_ORGANISATIONS = ("ksz", "vdab", "integration", "education", "statistics", "auditor")
+DEFAULT_ORGANISATIONS = ("ksz", "vdab", "integration", "education", "statistics", "operator", "auditor")
 BROKER_NAME = "broker"
 BROKER_HOSTS = ("localhost", "127.0.0.1", "::1")
 CA_DAYS = 3650

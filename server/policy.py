@@ -9,7 +9,7 @@ records every decision together with the policy's SHA-256.
 ::
 
     auditors = ["auditor"]
-    run_operators = ["statistics"]
+    run_operators = ["operator"]       # never a holder of an authorisation (see _separate_roles)
 
     [uploads]                 # organisation -> sources it may upload
     ksz = ["ksz"]
@@ -37,7 +37,7 @@ import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Collection, Mapping
+from typing import Any, Collection, Mapping, Sequence
 
 from linkage.errors import LinkageError
 from linkage.sources import SOURCES
@@ -202,13 +202,31 @@ def parse_policy(text: str, where: str = "policy") -> Policy:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise PolicyError(f"{where}: authorisation id(s) {', '.join(duplicates)} appear twice")
+    auditors = _names(f"{where}: auditors", document.get("auditors", []))
+    run_operators = _names(f"{where}: run_operators", document.get("run_operators", []))
+    _separate_roles(where, authorisations, auditors, run_operators)
     return Policy(
         uploads=uploads,
         authorisations=authorisations,
-        auditors=_names(f"{where}: auditors", document.get("auditors", [])),
-        run_operators=_names(f"{where}: run_operators", document.get("run_operators", [])),
+        auditors=auditors,
+        run_operators=run_operators,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
     )
+
+
+def _separate_roles(where: str, authorisations: Sequence[Authorisation], auditors: frozenset[str],
+                    run_operators: frozenset[str]) -> None:
+    """A requester of tables may not also read runs or the audit log: a run's quality figures
+    (links and linkage rates per origin group) and the log's counts per release describe the
+    same persons as the tables but are not protected against differencing with them."""
+    for grant in authorisations:
+        for role, members in (("a run operator", run_operators), ("an auditor", auditors)):
+            if grant.holder in members:
+                raise PolicyError(
+                    f"{where}: {grant.holder!r} holds authorisation {grant.id} and is also {role}; "
+                    "run quality figures and the audit log are not protected against differencing "
+                    "with tables, so a requester may not read them. Give the roles to separate "
+                    "organisations, each with its own certificate (linkage pki issue DIR NAME)")
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -383,7 +401,8 @@ class PolicyStore:
 
 def example_policy(organisations: Collection[str], today: _dt.date | None = None) -> str:
     """A policy for a development set-up: each provider uploads its own source,
-    ``statistics`` holds one example authorisation and starts runs, ``auditor`` reads the log."""
+    ``statistics`` holds one example authorisation, ``operator`` starts and reads runs,
+    ``auditor`` reads the log: three organisations, because a requester may not read runs."""
     today = today or _dt.date.today()
     providers = [name for name in organisations if name in SOURCES]
     lines = [
@@ -391,7 +410,7 @@ def example_policy(organisations: Collection[str], today: _dt.date | None = None
         "# Organisations are the O= (else CN=) of their client certificates. Deny by default.",
         "",
         f"auditors = {json.dumps([name for name in organisations if name == 'auditor'])}",
-        f"run_operators = {json.dumps([name for name in organisations if name == 'statistics'])}",
+        f"run_operators = {json.dumps([name for name in organisations if name == 'operator'])}",
         "",
         "[uploads]  # organisation = [sources it may upload]",
         *(f'{name} = ["{name}"]' for name in providers),

@@ -93,7 +93,7 @@ def statistics_server(broker, channel, pki, tmp_path):
     for source, rows in (("ksz", ksz_rows()), ("vdab", vdab_rows())):
         write_source(tmp_path / f"{source}.parquet", source, rows, people)
         upload_extract(channel(broker, source), tmp_path / f"{source}.parquet")
-    run = start_run(channel(broker, "statistics"))
+    run = start_run(channel(broker, "operator"))
     deadline = time.monotonic() + 60
     while broker.store.run(run.run_id).state == "running":
         assert time.monotonic() < deadline

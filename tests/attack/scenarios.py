@@ -166,7 +166,3 @@ SCENARIOS: dict[str, Scenario] = {
         "period as a one-year list",
         "nothing if the same persons get the same figures; averaging if any noise differs"),
 }
-
-QUALITY_FIGURES_BROKEN_TODAY = True
-"""The run-quality attack (tests/attack/test_quality_figures.py): today the statistics
-requester is also a run operator and reads withheld per-origin figures by difference."""

@@ -243,7 +243,6 @@ def test_refusals_state_no_figure_of_the_data(linked_broker, tmp_path, capsys):
     assert refusals, "no request was refused: the test tried nothing"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 step 3: the example policy makes the requester a run operator")
 def test_no_requester_reads_run_quality_it_could_difference(linked_broker, capsys):
     """``linkage runs --json`` is refused to every requester; where the policy lets a requester
     read it, the withheld per-origin figures must resist the quality attacker."""

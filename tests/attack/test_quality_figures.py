@@ -8,14 +8,12 @@ import copy
 import datetime as dt
 
 import numpy as np
-import pytest
 
 from linkage.aggregate.compute import LinkedData
 from server import pki, quality
 from server.policy import example_policy, parse_policy
 
 from tests.attack.quality import attack_quality, withheld_figures
-from tests.attack.scenarios import QUALITY_FIGURES_BROKEN_TODAY
 
 REFERENCE = dt.date(2024, 12, 31)
 
@@ -32,8 +30,6 @@ def _requesters_reading_runs() -> set[str]:
     return holders & (policy.run_operators | policy.auditors)
 
 
-@pytest.mark.xfail(QUALITY_FIGURES_BROKEN_TODAY, strict=True,
-                   reason="issue 19 step 3: the example policy makes the requester a run operator")
 def test_quality_figures_reveal_no_withheld_figure(runs):
     published, truth = _figures(runs["run-2"]), _exact(runs["run-2"])
     readers = _requesters_reading_runs()

@@ -301,7 +301,6 @@ def deployment(tmp_path):
 
     pki, deploy = tmp_path / "pki", tmp_path / "deploy"
     assert main(["pki", "init", str(pki)]) == 0
-    assert main(["pki", "issue", str(pki), "operator"]) == 0
     assert main(["pki", "issue", str(pki), "probe"]) == 0
     owner = f"{os.getuid()}:{os.getgid()}"
     laid_out = subprocess.run(["sh", str(DEPLOY / "broker-files.sh"), str(pki), str(deploy / "broker"), owner],

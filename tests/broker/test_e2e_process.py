@@ -113,9 +113,9 @@ def test_killed_during_a_run(pki, tmp_path):
     try:
         for source, path in paths.items():
             upload_extract(connect(broker.address, pki, source), path)
-        statistics = connect(broker.address, pki, "statistics")
-        run = start_run(statistics)
-        stub = broker_pb2_grpc.RunServiceStub(statistics)
+        operator = connect(broker.address, pki, "operator")
+        run = start_run(operator)
+        stub = broker_pb2_grpc.RunServiceStub(operator)
         for progress in stub.WatchRun(broker_pb2.GetRunRequest(run_id=run.run_id), timeout=60):
             if progress.stage.startswith("linking"):
                 break
@@ -127,12 +127,12 @@ def test_killed_during_a_run(pki, tmp_path):
     store.close()
     restarted = BrokerProcess(pki, pki / "policy.toml", data)
     try:
-        statistics = connect(restarted.address, pki, "statistics")
-        interrupted = watch_run(statistics, run.run_id)
+        operator = connect(restarted.address, pki, "operator")
+        interrupted = watch_run(operator, run.run_id)
         assert interrupted.state == broker_pb2.RUN_STATE_INTERRUPTED
         assert "start a new run" in interrupted.error
         assert list((data / "runs").iterdir()) == []
-        finished = watch_run(statistics, start_run(statistics).run_id)
+        finished = watch_run(operator, start_run(operator).run_id)
         assert finished.state == broker_pb2.RUN_STATE_COMPLETED
         assert [i.extract_id for i in finished.inputs] == [i.extract_id for i in run.inputs]
     finally:

@@ -45,11 +45,11 @@ def _wait(handle, run_id: str, timeout: float = 60.0) -> None:
 
 
 def test_run_links_all_sources_and_reports_quality_only(uploaded, channel):
-    statistics = channel(uploaded, "statistics")
-    run = start_run(statistics)
-    assert run.state == broker_pb2.RUN_STATE_RUNNING and run.started_by == "statistics"
+    operator = channel(uploaded, "operator")
+    run = start_run(operator)
+    assert run.state == broker_pb2.RUN_STATE_RUNNING and run.started_by == "operator"
     stages = []
-    finished = watch_run(statistics, run.run_id, lambda stage, fraction: stages.append((stage, fraction)))
+    finished = watch_run(operator, run.run_id, lambda stage, fraction: stages.append((stage, fraction)))
     assert finished.state == broker_pb2.RUN_STATE_COMPLETED, finished.error
     assert any(stage.startswith("linking") for stage, _ in stages)
     assert [i.source for i in finished.inputs] == sorted(SIZES)
@@ -64,7 +64,7 @@ def test_run_links_all_sources_and_reports_quality_only(uploaded, channel):
     assert b"ksz-1" not in everything and b"vdab-1" not in everything
     clusters, payloads = uploaded.store.load_run_inputs(run.run_id)
     assert clusters.num_rows == sum(SIZES.values()) and set(payloads) == set(SIZES)
-    assert [r.run_id for r in list_runs(statistics)] == [run.run_id]
+    assert [r.run_id for r in list_runs(operator)] == [run.run_id]
     assert get_run(channel(uploaded, "auditor"), "").run_id == run.run_id
     run_entries = [json.loads(e) for e in uploaded.log.entries(0, uploaded.log.size())]
     states = [e.get("state") for e in run_entries if e["type"] == "run"]
@@ -72,7 +72,7 @@ def test_run_links_all_sources_and_reports_quality_only(uploaded, channel):
 
 
 def test_run_command_prints_the_quality_summary(uploaded, pki, capsys):
-    code = main(["run", "--broker", uploaded.address, "--tls-dir", str(pki), "--org", "statistics", "--quiet"])
+    code = main(["run", "--broker", uploaded.address, "--tls-dir", str(pki), "--org", "operator", "--quiet"])
     out = capsys.readouterr().out
     assert code == 0
     assert "completed" in out and "ksz~vdab" in out and "150 links" in out
@@ -92,19 +92,19 @@ def test_only_run_operators_start_runs_and_providers_cannot_read_them(uploaded, 
 def test_a_run_needs_two_sources(broker, channel, tmp_path):
     upload_extract(channel(broker, "ksz"), make_extract(tmp_path / "ksz.parquet", "ksz", 30))
     with pytest.raises(BrokerCallError) as caught:
-        start_run(channel(broker, "statistics"))
+        start_run(channel(broker, "operator"))
     assert caught.value.code == grpc.StatusCode.FAILED_PRECONDITION and "at least two sources" in caught.value.details
 
 
 def test_bad_threshold_is_invalid(uploaded, channel):
     with pytest.raises(BrokerCallError) as caught:
-        start_run(channel(uploaded, "statistics"), threshold=1.5)
+        start_run(channel(uploaded, "operator"), threshold=1.5)
     assert caught.value.code == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_given_threshold_is_used_and_recorded(uploaded, channel):
-    statistics = channel(uploaded, "statistics")
-    finished = watch_run(statistics, start_run(statistics, threshold=0.9).run_id)
+    operator = channel(uploaded, "operator")
+    finished = watch_run(operator, start_run(operator, threshold=0.9).run_id)
     assert finished.threshold == pytest.approx(0.9) and finished.threshold_origin == "given"
     assert json.loads(finished.parameters_json)["threshold"] == pytest.approx(0.9)
 
@@ -133,7 +133,7 @@ def test_auditor_reads_and_verifies_the_log(uploaded, channel, pki):
     index = kinds.index("upload")
     verify_inclusion(hash_leaf(entries[index]), index, head.tree_size,
                      audit.inclusion_proof(index, head.tree_size), head.root_hash)
-    start_run(channel(uploaded, "statistics"))
+    start_run(channel(uploaded, "operator"))
     later = audit.signed_tree_head()
     assert later.tree_size > head.tree_size
     verify_consistency(head.tree_size, later.tree_size, head.root_hash, later.root_hash,

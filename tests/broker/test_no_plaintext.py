@@ -72,8 +72,8 @@ def test_no_plaintext_identifier_reaches_the_broker(pki, tmp_path):
     try:
         for source, path in extracts.items():
             upload_extract(connect(broker.address, pki, source), path)
-        statistics = connect(broker.address, pki, "statistics")
-        finished = watch_run(statistics, start_run(statistics).run_id)
+        operator = connect(broker.address, pki, "operator")
+        finished = watch_run(operator, start_run(operator).run_id)
         assert finished.state == broker_pb2.RUN_STATE_COMPLETED, finished.error
     finally:
         assert broker.terminate() == 0

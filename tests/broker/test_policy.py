@@ -17,8 +17,10 @@ from server.policy import (
     authorise_run_read,
     authorise_statistics,
     authorise_upload,
+    example_policy,
     parse_policy,
 )
+from server.pki import DEFAULT_ORGANISATIONS
 
 POLICY = """
 auditors = ["auditor"]
@@ -152,3 +154,21 @@ def test_store_keeps_the_last_good_policy(tmp_path):
     path.write_text(POLICY.replace('vdab = ["vdab"]', 'vdab = ["vdab", "education"]'))
     previous, current = store.reload()
     assert previous is first and "education" in current.uploads["vdab"]
+
+
+@pytest.mark.parametrize("role", ["run_operators", "auditors"])
+def test_a_requester_may_not_also_read_runs_or_the_log(role):
+    """Run quality figures and the log's counts per release are not protected against
+    differencing with tables, so a holder of an authorisation may not read them."""
+    mixed = POLICY.replace(f'{role} = ["{"operator" if role == "run_operators" else "auditor"}"]',
+                           f'{role} = ["statistics"]')
+    assert mixed != POLICY
+    with pytest.raises(PolicyError, match=r"'statistics' holds authorisation IVC-24-001 and is also"):
+        parse_policy(mixed)
+
+
+def test_the_example_policy_keeps_requester_operator_and_auditor_apart():
+    policy = parse_policy(example_policy(DEFAULT_ORGANISATIONS))
+    holders = {grant.holder for grant in policy.authorisations}
+    assert holders == {"statistics"}
+    assert policy.run_operators == {"operator"} and policy.auditors == {"auditor"}
