@@ -5,6 +5,9 @@
   for deployments that inject secrets (a container secret, systemd ``LoadCredential``).
 - ``receipt.key`` / ``receipt.pub``: Ed25519 (PEM), signs upload receipts; providers verify
   receipts with ``receipt.pub``. Made and read with :mod:`linkage.signing_keys`.
+
+Keys for one purpose each (the release ledger's seal, person keys) are derived from the data
+key with HKDF-SHA-256 and the purpose as ``info`` (:func:`derived_key`).
 """
 
 from __future__ import annotations
@@ -14,11 +17,21 @@ import binascii
 import os
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from linkage.files import write_atomic
 from linkage.signing_keys import KeyFileError
 
 DATA_KEY_ENV = "LINKAGE_DATA_KEY"
 DATA_KEY_BYTES = 32
+LEDGER_SEAL = b"linkage release ledger v1"
+PERSON_KEYS = b"linkage person keys v1"
+
+
+def derived_key(data_key: bytes, purpose: bytes) -> bytes:
+    """A 32-byte key for one ``purpose`` (one of the constants above), from the data key."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(data_key)
 
 
 def generate_data_key(path: str | Path) -> Path:

@@ -26,11 +26,13 @@ import numpy as np
 import pyarrow as pa
 
 from linkage.auditlog import AuditLogError
+from linkage.disclosure.person_keys import person_keys
 from linkage.errors import LinkageError
 from linkage.extract import ExtractHeader
 from server import logs, metrics
 from server.config import BrokerConfig
 from server.events import Recorder
+from server.keys import PERSON_KEYS, derived_key
 from server.linkage_config import LinkageConfiguration
 from server.quality import HISTORY_COLUMNS, run_quality
 from server.storage import RunRecord, Store, utc_now
@@ -273,10 +275,14 @@ class RunManager:
         self._report(run.run_id, "quality figures", 0.92)
         groups = [np.asarray(g, dtype=np.int64) for g in result.group_ids]
         origin = run.parameters["threshold_origin"] if threshold is not None else result.threshold_origin
+        keys = person_keys(derived_key(self.store._key, PERSON_KEYS), sources,
+                           [s.record_ids for s in sets], [s.exact_tokens for s in sets], groups)
         clusters = pa.table({
             "source": pa.array(np.repeat(np.array(sources), [len(g) for g in groups]), pa.string()),
             "record_id": pa.array([rid for s in sets for rid in s.record_ids], pa.string()),
             "entity_id": pa.array(np.concatenate(groups), pa.int64()),
+            # the same person in a later run gets the same key (release ledger, across runs)
+            "person_key": pa.array(np.concatenate(keys), pa.uint64()),
         })
         quality = run_quality(sources, groups, result.quality, payloads, _dt.date.today())
         quality["entities"] = int(np.unique(np.concatenate(groups)).size)

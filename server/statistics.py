@@ -24,26 +24,18 @@ from linkage.aggregate.compute import LinkedData, linked_data_from_clusters
 from linkage.aggregate.request import RequestError, validate_request
 from linkage.aggregate.service import answer_request, sources_read
 from linkage.auditlog import request_entry
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from linkage.disclosure import AeadSealer, LedgerError, PersonLedger, ProtectionRefused
 from proto.linkage.v1 import audit_pb2, statistics_pb2, statistics_pb2_grpc
 from server.audit_service import tree_head_message
 from server.events import Recorder
 from server.guard import Guard, Refused, rpc
+from server.keys import LEDGER_SEAL, derived_key
 from server.policy import authorise_statistics
 from server.storage import StorageError, Store
 from server.tls import Identity
 
 SERVICE = "statistics"
 LEDGER_FILE = "person_ledger.sqlite"
-_LEDGER_INFO = b"linkage release ledger v1"
-
-
-def ledger_key(data_key: bytes) -> bytes:
-    """The release ledger's own key, derived from the data key (HKDF-SHA-256)."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LEDGER_INFO).derive(data_key)
 
 
 def request_fields(message: statistics_pb2.AggregateRequest) -> dict:
@@ -96,7 +88,7 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         self.recorder = recorder
         # The ledger is sealed with a key derived from the store's data key.
         self.ledger = PersonLedger(Path(data_dir) / LEDGER_FILE,
-                                   AeadSealer(ledger_key(store._key)))
+                                   AeadSealer(derived_key(store._key, LEDGER_SEAL)))
         self.today = today
         # Short locks only: loading a run's data once, and a log entry with its receipt.
         # The audit itself runs concurrently; the ledger commits optimistically.

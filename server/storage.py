@@ -7,7 +7,7 @@ Layout of the data directory (mode 0700)::
     audit.db                    the audit log (linkage.auditlog)
     extracts/<sha256>.sealed    an accepted extract: the validated copy (Parquet), AES-256-GCM;
                                 once a run has linked it, only record_id and payload remain
-    runs/<run_id>.sealed        a run's entity clusters (Parquet: source, record_id, entity_id)
+    runs/<run_id>.sealed        a run's entity clusters (Parquet: source, record_id, entity_id, person_key)
     incoming/<org>-<sha256>.part  an upload in progress (sealed records, resumable)
 
 Visibility is decided by the database alone, and a row is written only after its file is
@@ -406,7 +406,8 @@ class Store:
         return [_run(row) for row in rows]
 
     def clusters(self, run_id: str) -> pa.Table:
-        """A completed run's clusters: one row per linked-or-not record (source, record_id, entity_id)."""
+        """A completed run's clusters: one row per linked-or-not record (source, record_id,
+        entity_id, and person_key in runs since person keys were added)."""
         run = self.run(run_id)
         if run is None or run.state != "completed":
             raise StorageError(f"run {run_id} has no clusters (state: {run.state if run else 'unknown'})")

@@ -107,8 +107,9 @@ def source_table(extract: Extract, entity_ids: np.ndarray) -> pa.Table:
 
 def linked_data_from_clusters(clusters: pa.Table, payloads: Mapping[str, pa.Table],
                               snapshot: str = "") -> LinkedData:
-    """Linked data from a run's clusters (source, record_id, entity_id) and, per source, the
-    payload of the linked extract (record_id plus payload columns)."""
+    """Linked data from a run's clusters (source, record_id, entity_id, and ``person_key`` from
+    runs that keep it) and, per source, the payload of the linked extract (record_id plus
+    payload columns)."""
     missing = {"source", "record_id", "entity_id"} - set(clusters.column_names)
     if missing:
         raise LinkedDataError(f"the clusters table lacks {', '.join(sorted(missing))}")
@@ -122,7 +123,12 @@ def linked_data_from_clusters(clusters: pa.Table, payloads: Mapping[str, pa.Tabl
                 "run (or a record is listed twice); the run does not belong to these extracts"
             )
         tables[source] = joined.drop_columns(["record_id"])
-    return LinkedData(tables, snapshot)
+    keys = None
+    if "person_key" in clusters.column_names:
+        entity = clusters["entity_id"].to_numpy()
+        ids, first = np.unique(entity, return_index=True)
+        keys = (ids, clusters["person_key"].to_numpy()[first].astype(np.uint64))
+    return LinkedData(tables, snapshot, keys)
 
 
 def compute(request: AggregateRequest, data: LinkedData) -> dict[str, LeafTable]:

@@ -4,12 +4,14 @@ with a PKI holding several requester organisations."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
 from linkage.aggregate.compute import LinkedData
 from linkage.aggregate.truth import truth_linked_data
+from linkage.disclosure.person_keys import person_keys
 from linkage.synth import generate
 
 
@@ -21,10 +23,20 @@ NEWCOMERS = 3
 """Persons present in the second run only (next year's extract holds mostly the same people)."""
 
 
-def _without(data: LinkedData, entities: pa.Array, snapshot: str) -> LinkedData:
+def _keyed(tables, snapshot: str) -> LinkedData:
+    """Linked data keyed as the broker keys a run's persons (``person_keys``): no national
+    numbers here, so each person by the reference of its record in the population register,
+    which the provider keeps from one extract to the next."""
+    ids = np.unique(np.concatenate([t["entity_id"].to_numpy() for t in tables.values()]))
+    keys = person_keys(b"attack-suite-person-key-secret!!", ["ksz"], [[f"ksz-{i}" for i in ids]],
+                       [[None] * len(ids)], [ids])[0]
+    return LinkedData(tables, snapshot, (ids, keys))
+
+
+def without(data: LinkedData, entities: pa.Array, snapshot: str) -> LinkedData:
     tables = {source: table.filter(pc.invert(pc.is_in(table["entity_id"], entities)))
               for source, table in data.tables.items()}
-    return LinkedData(tables, snapshot)
+    return _keyed(tables, snapshot)
 
 
 def newcomers(data: LinkedData) -> pa.Array:
@@ -40,9 +52,10 @@ def newcomers(data: LinkedData) -> pa.Array:
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory) -> dict[str, LinkedData]:
     """``run-1``: the population without the newcomers; ``run-2``: everyone (a perfect
-    linkage of the generator's extracts, so that the truth is known per person)."""
+    linkage of the generator's extracts, so that the truth is known per person). Entity ids
+    are the same in both runs here; the person keys are what relates them, as in the broker."""
     folder = tmp_path_factory.mktemp("attack-population")
     generate(PERSONS, SEED, folder)
     everyone = truth_linked_data(folder)
-    return {"run-1": _without(everyone, newcomers(everyone), "run-1"),
-            "run-2": LinkedData(everyone.tables, "run-2")}
+    return {"run-1": without(everyone, newcomers(everyone), "run-1"),
+            "run-2": _keyed(everyone.tables, "run-2")}

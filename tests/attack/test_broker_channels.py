@@ -20,33 +20,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import time
-from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
 
-from clients.broker_cmds import connect, start_run, upload_extract
 from clients.cli import main
 from linkage.aggregate.compute import LinkedData
 from linkage.aggregate.truth import truth_linked_data
-from linkage.auditlog import generate_log_keypair
-from linkage.extract import Extract, ExtractHeader, write_extract
-from linkage.signing_keys import generate_keypair
-from linkage.sources import PAYLOAD_VERSION, source_spec
 from linkage.synth import generate
-from server import pki as pki_module
 from server import quality
 from server.app import serve
 from server.config import load_config
-from server.keys import generate_data_key
-from server.policy import example_policy, load_policy
 
 from tests.attack.attacker import attack
+from tests.attack.broker import ask, authorisation, link, make_pki, write_extracts
 from tests.attack.quality import attack_quality
 from tests.attack.releases import from_answer
-from tests.broker.helpers import CLK_BITS, FINGERPRINT
 
 matplotlib.use("Agg")
 
@@ -55,54 +45,9 @@ SEED = 4_141
 """Not a seed any other test or benchmark uses."""
 
 REQUESTERS = ("statistics", "analyst-b", "analyst-c")
-ORGANISATIONS = (*pki_module.DEFAULT_ORGANISATIONS, "analyst-b", "analyst-c")
 REASONS = re.compile(r"primary|secondary|(count|numerator|denominator|complement) below|too few|"
                      r"rate (of )?0 ?%|rate (of )?100 ?%", re.IGNORECASE)
 """What the broker's earlier answers said of hidden cells (status and reason texts)."""
-
-
-def _authorisation(holder: str) -> str:
-    return "\n".join([
-        "", "[[authorisations]]", f'id = "AUTH-{holder}"', f'holder = "{holder}"',
-        'purpose = "Origin gap, second team"', 'sources = ["ksz", "vdab", "integration", "education"]',
-        'measures = ["persons", "employment_rate", "outflow_to_work_12m", "integration_completion_rate"]',
-        'dimensions = ["origin_group", "origin_category", "sex", "age_band", "province", "period"]',
-        "valid_from = 2024-01-01", "valid_until = 2099-12-31", "min_cell_size = 5",
-        "period_from = 2019", "period_until = 2099", ""])
-
-
-def _pki(folder: Path) -> Path:
-    pki_module.init_pki(folder, ORGANISATIONS)
-    generate_log_keypair(folder)
-    generate_keypair(folder, "receipt")
-    generate_data_key(folder / "data.key")
-    policy = example_policy(ORGANISATIONS) + "".join(_authorisation(h) for h in REQUESTERS[1:])
-    (folder / "policy.toml").write_text(policy)
-    return folder
-
-
-def _write_extracts(data: LinkedData, folder: Path) -> list[Path]:
-    """One extract per source: CLKs of each person (random bits, a little noise per record)
-    and the declared payload exactly as the truth holds it."""
-    rng = np.random.default_rng(SEED)
-    people = rng.random((max(int(np.max(t["entity_id"].to_numpy())) for t in data.tables.values()) + 1,
-                         CLK_BITS)) < 0.4
-    paths = []
-    for source, table in sorted(data.tables.items()):
-        entities = table["entity_id"].to_numpy()
-        bits = people[entities] ^ (rng.random((len(entities), CLK_BITS)) < 0.02)
-        spec = source_spec(source)
-        payload = {a.name: table[a.name].to_pylist() for a in spec.payload}
-        header = ExtractHeader(source=source, fingerprint=FINGERPRINT, schema_fingerprint="sha256:test",
-                               normalisation_version="test", clk_bits=CLK_BITS, record_count=len(entities),
-                               created="2024-06-01T00:00:00+00:00", payload_version=PAYLOAD_VERSION,
-                               payload_columns=tuple(payload))
-        path = folder / f"{source}.parquet"
-        write_extract(path, Extract(header, [f"{source}-{i:06d}" for i in range(len(entities))],
-                                    np.ascontiguousarray(np.packbits(bits, axis=1)), [None] * len(entities),
-                                    payload))
-        paths.append(path)
-    return paths
 
 
 @pytest.fixture(scope="module")
@@ -111,33 +56,14 @@ def linked_broker(tmp_path_factory):
     root = tmp_path_factory.mktemp("channels")
     generate(PERSONS, SEED, root / "synth")
     truth = truth_linked_data(root / "synth")
-    pki = _pki(root / "pki")
+    pki = make_pki(root / "pki", REQUESTERS[1:])
     handle = serve(load_config(None, {"listen": "127.0.0.1:0", "tls_dir": pki, "policy": pki / "policy.toml",
                                       "data_dir": root / "data", "shutdown_grace_seconds": 1.0}))
     try:
-        for path in _write_extracts(truth, root):
-            source = path.stem
-            with connect(handle.address, pki, source) as channel:
-                upload_extract(channel, path)
-        operator = sorted(load_policy(pki / "policy.toml").run_operators)[0]
-        with connect(handle.address, pki, operator) as channel:
-            run_id = start_run(channel).run_id
-        deadline = time.monotonic() + 120
-        while handle.store.run(run_id).state == "running":
-            assert time.monotonic() < deadline, "the linkage run did not finish"
-            time.sleep(0.2)
-        assert handle.store.run(run_id).state == "completed"
+        link(handle, pki, write_extracts(truth, root, SEED))
         yield handle, pki, truth, root
     finally:
         handle.stop(0.5)
-
-
-def _ask(handle, pki, requester: str, folder: Path, name: str, body: str, *args: str) -> int:
-    request = folder / f"{name}.toml"
-    request.write_text(f'authorisation = "{"IVC-24-001" if requester == "statistics" else "AUTH-" + requester}"\n'
-                       + body)
-    return main(["aggregate", "--broker", handle.address, "--tls-dir", str(pki), "--org", requester,
-                 "--request", str(request), *args])
 
 
 ASKS = (
@@ -163,10 +89,10 @@ def received(linked_broker, tmp_path_factory):
     for requester, name, body in ASKS:
         for form, suffix in (("json", "json"), ("csv", "csv")):
             path = folder / f"{name}.{suffix}"
-            assert _ask(handle, pki, requester, folder, name, body, "--format", form, "-o", str(path)) == 0
+            assert ask(handle, pki, requester, folder, name, body, "--format", form, "-o", str(path)) == 0
             out[form].append((requester, path.read_text()))
         chart = folder / f"{name}.png"
-        assert _ask(handle, pki, requester, folder, name, body, "--plot", str(chart),
+        assert ask(handle, pki, requester, folder, name, body, "--plot", str(chart),
                     "--format", "table", "-o", str(folder / f"{name}.txt")) == 0
         out["png"].append(chart)
         out["text"].append((folder / f"{name}.txt").read_text())
@@ -230,13 +156,13 @@ def test_refusals_state_no_figure_of_the_data(linked_broker, tmp_path, capsys):
     refusals = []
     for n, (requester, body) in enumerate(asks):
         capsys.readouterr()
-        status = _ask(handle, pki, requester, tmp_path, f"refused{n}", body, "--format", "json",
+        status = ask(handle, pki, requester, tmp_path, f"refused{n}", body, "--format", "json",
                       "-o", str(tmp_path / f"refused{n}.json"))
         error = capsys.readouterr().err
         if status == 0:
             continue
         refusals.append(error)
-        allowed = set(re.findall(r"\d+", body + _authorisation(requester) + " 5 linkage v1 2"))
+        allowed = set(re.findall(r"\d+", body + authorisation(requester) + " 5 linkage v1 2"))
         stated = set(re.findall(r"\d+", error))
         assert stated <= allowed, f"refusal states {sorted(stated - allowed)}: {error}"
     print("refusals:", *refusals, sep="\n  ")
