@@ -65,7 +65,8 @@ def answer_request(request: AggregateRequest, data: LinkedData, k: int,
     inputs = [disclosure.TableInput(
         tuple(disclosure.Dimension(d.name, d.categories) for d in leaf.dimensions),
         leaf.counts, units[name], leaf.numerators,
-        name if leaf.numerators is not None else "") for name, leaf in leaves.items()]
+        name if leaf.numerators is not None else "", table_reads(request, leaf.measure))
+        for name, leaf in leaves.items()]
 
     def render(released) -> bytes:
         return _answer(request, data, k, leaves, released, {}).to_json().encode()
@@ -75,6 +76,31 @@ def answer_request(request: AggregateRequest, data: LinkedData, k: int,
         return _answer(request, data, k, leaves, released, {})
     released, _, stats = disclosure.release_tables(inputs, k, minimum, ledger, fingerprint, render)
     return _answer(request, data, k, leaves, released, stats)
+
+
+def table_reads(request: AggregateRequest, measure: registry.Measure) -> disclosure.Reads:
+    """What decides a person's cell in ``measure``'s table: per period, the population's and
+    the cohort's conditions and each dimension, with the attributes they read; for a rate, the
+    attributes of its numerator status (see ``linkage.disclosure.reads``)."""
+    population = registry.population(request.population)
+    parts: dict[str, frozenset[str]] = {}
+    cohort: set[str] = set()
+    status: set[str] = set()
+
+    def attrs(attributes, period: int) -> frozenset[str]:
+        return frozenset(f"{a.source}.{a.resolve(period)}" for a in attributes)
+
+    for period in request.periods:
+        for condition in (population.period_filter, *measure.cohort):
+            name = f"{condition!r}@{period}"
+            parts[name] = attrs(condition.attrs(), period)
+            cohort.add(name)
+        for ref in request.dimensions:
+            parts[f"dimension {ref.key}@{period}"] = attrs(registry.dimension_kind(ref.kind).attributes, period)
+        for condition in measure.numerator:
+            status |= attrs(condition.attrs(), period)
+    rate = measure.kind == "rate"
+    return disclosure.Reads(parts, frozenset(status), frozenset(cohort) if rate else frozenset())
 
 
 def request_fingerprint(request: AggregateRequest, data: LinkedData, k: int) -> str:

@@ -12,6 +12,7 @@ from linkage.disclosure.errors import (DisclosureError, LedgerError, ProtectionR
 from linkage.disclosure.ledger import ReleaseLedger
 from linkage.disclosure.person_ledger import AeadSealer, PersonLedger, Sealer
 from linkage.disclosure.protect import DEFAULT_K, protect
+from linkage.disclosure.reads import Reads
 from linkage.disclosure.release import (ReleasedTable, TableInput, release_alone,
                                         release_tables)
 from linkage.disclosure.result import (RULES_VERSION, AuditSummary, Cell, ProtectedTable,
@@ -21,6 +22,6 @@ from linkage.disclosure.table import TOTAL, Dimension
 __all__ = [
     "DEFAULT_K", "RULES_VERSION", "TOTAL", "AeadSealer", "AuditSummary", "Cell", "Dimension",
     "DisclosureError", "LedgerError", "PersonLedger", "ProtectedTable", "ProtectionRefused",
-    "ReleaseLedger", "ReleasedTable", "Sealer", "TableError", "TableInput", "ThresholdError",
+    "Reads", "ReleaseLedger", "ReleasedTable", "Sealer", "TableError", "TableInput", "ThresholdError",
     "protect", "release_alone", "release_tables", "table_rows",
 ]

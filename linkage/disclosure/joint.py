@@ -6,7 +6,9 @@ non-negative. Variables are atom counts. For a rate measure the attacker also ca
 who has the status: each atom in a rate cohort gets a *phantom* variable, "persons like
 these with the status flipped", which sits in the same denominator cells and on the other
 side of every numerator of that measure. (Without phantoms an empty numerator could never
-be hidden: the atom model only knows persons that exist.)
+be hidden: the atom model only knows persons that exist.) A rate gets no phantoms when some
+release tells who has its status (``reads``: a table by integration outcome next to the
+completion rate, outflow within 6 months next to 12 months): then the attacker knows it.
 
 Checked (each must keep lo <= max(a-1, 0), up >= a+1 and up-lo >= k):
 
@@ -38,6 +40,7 @@ from scipy.sparse.csgraph import connected_components
 from linkage.disclosure.atoms import COMP, DEN, NUM, Signatures, TableFigures, mix64
 from linkage.disclosure.audit import requirement_met
 from linkage.disclosure.errors import CANNOT_RELEASE, ProtectionRefused
+from linkage.disclosure.reads import Reads, status_can_flip
 
 EPS = 1e-7
 WIDTH = 2            # hidden figures that are not small: not derivable to within +-1
@@ -52,6 +55,7 @@ class AuditRelease:
     suppressed: np.ndarray          # bool per cell
     k: int
     measure: str = ""               # numerator measure of a rate table
+    reads: Reads | None = None      # what decides a unit's cell (None: anything)
     new: bool = False
     forced: np.ndarray | None = None   # new releases: cells published before (cannot hide)
 
@@ -102,9 +106,10 @@ class _Model:
         n = self.n_atoms
         for name in measures:
             cohort = np.zeros(self.n_atoms, dtype=bool)
-            for rel, (ids, _, _) in zip(releases, local):
-                if rel.figures.is_rate and rel.measure == name:
-                    cohort[ids] = True
+            if _status_can_flip(releases, name):
+                for rel, (ids, _, _) in zip(releases, local):
+                    if rel.figures.is_rate and rel.measure == name:
+                        cohort[ids] = True
             index = np.full(self.n_atoms, -1)
             index[cohort] = np.arange(n, n + int(cohort.sum()))
             n += int(cohort.sum())
@@ -183,6 +188,17 @@ class _Model:
             out.append(sp.csr_matrix((np.ones(len(cols)), (np.zeros(len(cols), dtype=int), cols)),
                                      shape=(1, self.n_vars)))
         return out
+
+
+def _status_can_flip(releases: Sequence[AuditRelease], measure: str) -> bool:
+    """Whether the rate ``measure`` gets phantoms: no release tells who has its status."""
+    rates = [r.reads for r in releases if r.figures.is_rate and r.measure == measure]
+    if any(reads is None for reads in rates):
+        return False
+    merged = Reads(status=frozenset().union(*(r.status for r in rates)),
+                   cohort=frozenset().union(*(r.cohort for r in rates)))
+    return all(status_can_flip(merged, measure, r.reads, r.measure if r.figures.is_rate else "")
+               for r in releases)
 
 
 class _ComponentLPs:

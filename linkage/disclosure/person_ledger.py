@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from linkage.disclosure.atoms import Membership, Signatures, TableFigures
 from linkage.disclosure.errors import LedgerError
+from linkage.disclosure.reads import Reads
 from linkage.disclosure.table import Dimension, TableStructure
 from linkage.sqlite import immediate_transaction
 
@@ -81,6 +82,7 @@ class StoredRelease:
     suppressed: np.ndarray
     k: int
     measure: str = ""                 # numerator measure of a rate table, "" for counts
+    reads: Reads | None = None        # what decides a unit's cell (None: recorded before Reads)
 
     @property
     def figures(self) -> TableFigures:
@@ -92,7 +94,8 @@ class StoredRelease:
         m = self.membership
         out = io.BytesIO()
         meta = {"dimensions": [d.to_json() for d in self.dimensions], "k": self.k,
-                "measure": self.measure, "rate": m.flag is not None}
+                "measure": self.measure, "rate": m.flag is not None,
+                "reads": self.reads.to_json() if self.reads is not None else None}
         np.savez_compressed(out, units=m.units, leaf=m.leaf,
                             flag=m.flag if m.flag is not None else np.zeros(0, bool),
                             suppressed=self.suppressed,
@@ -106,7 +109,7 @@ class StoredRelease:
         flag = z["flag"] if meta["rate"] else None
         return cls(release_id, tuple(Dimension.from_json(d) for d in meta["dimensions"]),
                    Membership(z["units"], z["leaf"], flag), z["suppressed"], meta["k"],
-                   meta["measure"])
+                   meta["measure"], Reads.from_json(meta["reads"]) if meta.get("reads") else None)
 
     def hidden_and_published(self) -> tuple[set[int], set[int]]:
         figs = self.figures

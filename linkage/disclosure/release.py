@@ -27,6 +27,7 @@ from linkage.disclosure.errors import ProtectionRefused
 from linkage.disclosure.joint import AuditRelease, joint_audit
 from linkage.disclosure.person_ledger import EMPTY_SET, LedgerView, PersonLedger, StoredRelease
 from linkage.disclosure.protect import protect
+from linkage.disclosure.reads import Reads
 from linkage.disclosure.result import PRIMARY
 from linkage.disclosure.table import Dimension, TableStructure
 
@@ -43,6 +44,7 @@ class TableInput:
     membership: Membership
     numerators: Mapping[tuple[str, ...], int] | None = None
     measure: str = ""            # the numerator measure of a rate table
+    reads: Reads | None = None   # what decides a unit's cell (None: anything)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _draft(table: TableInput, view: LedgerView, release_id: int, k: int, minimum
     suppressed = np.array([c.suppressed for c in protected.cells], dtype=bool)
     primary = np.array([c.status == PRIMARY for c in protected.cells], dtype=bool)
     draft = StoredRelease(release_id, tuple(table.dimensions), table.membership, suppressed,
-                          k, table.measure)
+                          k, table.measure, table.reads)
     draft._figures = figures
     return draft, history, primary
 
@@ -124,10 +126,10 @@ def _audit(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int
         signatures = view.signatures.copy()
         for d in drafts:
             signatures.add(d.release_id, d.membership)
-        model = [AuditRelease(r.release_id, r.figures, r.suppressed, r.k, r.measure)
+        model = [AuditRelease(r.release_id, r.figures, r.suppressed, r.k, r.measure, r.reads)
                  for r in view.releases]
         base = len(model)
-        model += [AuditRelease(d.release_id, d.figures, d.suppressed, d.k, d.measure,
+        model += [AuditRelease(d.release_id, d.figures, d.suppressed, d.k, d.measure, d.reads,
                                new=True, forced=h.forced)
                   for d, h in zip(drafts, histories)]
         result = joint_audit(model, signatures, k, recheck_earlier=any(p for _, p in news))

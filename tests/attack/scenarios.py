@@ -59,8 +59,7 @@ SCENARIOS: dict[str, Scenario] = {
         (Ask("a", {**INTEGRATION, "measures": ["persons"], "dimensions": ["integration_outcome", "period"]}),
          Ask("b", {**INTEGRATION, "measures": ["integration_completion_rate"], "dimensions": ["period"]})),
         "integration persons by outcome, and the completion rate (another requester)",
-        "exempt = persons - completion denominator; completed = the rate's numerator",
-        broken_today=True),
+        "exempt = persons - completion denominator; completed = the rate's numerator"),
     "origin_groupings_of_one_definition": Scenario(
         (_ksz("a", [ORIGIN, "sex", BROAD]), _ksz("b", ["origin_group:sem:eu15", "sex", BROAD]),
          _ksz("c", ["origin_category:sem", "sex", BROAD]), _ksz("d", ["generation:sem", "sex", BROAD])),
@@ -97,8 +96,7 @@ SCENARIOS: dict[str, Scenario] = {
               for r, m in (("a", "outflow_to_work_6m"), ("b", "outflow_to_work_12m"),
                            ("c", "outflow_to_work_18m"))),
         "outflow to work within 6, 12 and 18 months, same job seekers",
-        "persons who found work between 6 and 12 (12 and 18) months, as numerator differences",
-        broken_today=True),
+        "persons who found work between 6 and 12 (12 and 18) months, as numerator differences"),
     "complementary_populations": Scenario(
         (_ksz("a", [ORIGIN, "sex"]), _rate("b", "employment_rate", [ORIGIN, "sex"])),
         "all residents, and the employment-rate cohort (ages 20-64) of the same residents",
