@@ -92,7 +92,7 @@ def table_reads(request: AggregateRequest, measure: registry.Measure) -> disclos
 
     for period in request.periods:
         for condition in (population.period_filter, *measure.cohort):
-            name = f"{condition!r}@{period}"
+            name = condition.sql(period)            # one predicate, one name, whatever its offsets
             parts[name] = attrs(condition.attrs(), period)
             cohort.add(name)
         for ref in request.dimensions:

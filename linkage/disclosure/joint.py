@@ -106,10 +106,13 @@ class _Model:
         n = self.n_atoms
         for name in measures:
             cohort = np.zeros(self.n_atoms, dtype=bool)
-            if _status_can_flip(releases, name):
-                for rel, (ids, _, _) in zip(releases, local):
-                    if rel.figures.is_rate and rel.measure == name:
-                        cohort[ids] = True
+            for rel, (ids, _, _) in zip(releases, local):
+                if rel.figures.is_rate and rel.measure == name:
+                    cohort[ids] = True
+            # only releases that count some of the cohort's units can tell their status
+            sharing = [rel for rel, (ids, _, _) in zip(releases, local) if cohort[ids].any()]
+            if not _status_can_flip(sharing, name):
+                cohort[:] = False
             index = np.full(self.n_atoms, -1)
             index[cohort] = np.arange(n, n + int(cohort.sum()))
             n += int(cohort.sum())

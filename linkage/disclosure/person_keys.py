@@ -41,23 +41,37 @@ def _rank(source: str, sources: Sequence[str]) -> int:
 
 def person_keys(secret: bytes, sources: Sequence[str], record_ids: Sequence[Sequence[str]],
                 tokens: Sequence[Sequence[bytes | None]], groups: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Per set (in the order of ``sources``), the uint64 person key of each record's entity.
+    """Per set (in the order of ``sources``), the uint64 person key of each record's entity;
+    every entity of the run gets a key of its own.
 
     ``record_ids``, ``tokens`` and ``groups`` (the entity id of each record) are given per
-    set, as the matching engine takes and returns them."""
+    set, as the matching engine takes and returns them. Two entities with one national number
+    (a provider's duplicate records that did not link) cannot both be that person: the one
+    with the first record reference keeps the token's key, the others are keyed by their
+    references."""
     if not 16 <= len(secret) <= 64:
         raise ValueError("the person-key secret must be 16 to 64 bytes")
-    best: dict[int, tuple[int, bytes]] = {}
+    token_of: dict[int, bytes] = {}
+    reference_of: dict[int, tuple[int, bytes]] = {}
     for source, ids, toks, group in zip(sources, record_ids, tokens, groups, strict=True):
-        rank = 1 + _rank(source, sources)
-        reference = source.encode() + b"\x00"
+        rank = _rank(source, sources)
+        prefix = source.encode() + b"\x00"
         for record_id, token, entity in zip(ids, toks, np.asarray(group).tolist(), strict=True):
-            claim = (0, b"t" + token) if token else (rank, b"r" + reference + record_id.encode())
-            held = best.get(entity)
-            if held is None or claim < held:
-                best[entity] = claim
-    keys = {entity: int.from_bytes(hashlib.blake2b(material, key=secret, digest_size=KEY_BYTES).digest(),
-                                   "little")
-            for entity, (_, material) in best.items()}
+            if token and (entity not in token_of or token < token_of[entity]):
+                token_of[entity] = token
+            claim = (rank, prefix + record_id.encode())
+            if entity not in reference_of or claim < reference_of[entity]:
+                reference_of[entity] = claim
+    material: dict[int, bytes] = {}
+    taken: set[bytes] = set()
+    for entity in sorted(reference_of, key=reference_of.__getitem__):
+        token = token_of.get(entity)
+        chosen = b"t" + token if token is not None and b"t" + token not in taken else b"r" + reference_of[entity][1]
+        while chosen in taken:             # the same reference twice in one set: a data error
+            chosen += b"#"
+        taken.add(chosen)
+        material[entity] = chosen
+    keys = {entity: int.from_bytes(hashlib.blake2b(m, key=secret, digest_size=KEY_BYTES).digest(), "little")
+            for entity, m in material.items()}
     return [np.fromiter((keys[e] for e in np.asarray(group).tolist()), dtype=np.uint64, count=len(group))
             for group in groups]

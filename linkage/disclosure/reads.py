@@ -10,9 +10,9 @@ attribute the status reads, other than through a condition of the rate's own coh
 phantom keeps by construction).
 
 A table's ``Reads`` lists each part of its classification (population and cohort conditions,
-dimensions) with the attributes it reads, keyed by a name that is equal for equal parts
-(``repr`` of the condition and the period), and, for a rate, the attributes of its numerator
-status. A release without ``Reads`` (recorded before they existed) is taken to read
+dimensions) with the attributes it reads, keyed by a name that is equal for equal parts (a
+condition's SQL for the period, so that "position in 2023 known" is one part whether it came
+from 2023 or from 2021 plus two years), and, for a rate, the attributes of its numerator status. A release without ``Reads`` (recorded before they existed) is taken to read
 everything: no phantoms beside it, which only makes the audit stricter.
 """
 

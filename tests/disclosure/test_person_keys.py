@@ -56,3 +56,14 @@ def test_a_token_wins_over_a_reference_and_the_key_depends_on_the_secret():
 def test_a_short_secret_is_refused():
     with pytest.raises(ValueError, match="16 to 64 bytes"):
         person_keys(b"short", ["ksz"], [["k"]], [[None]], [np.zeros(1, dtype=np.int64)])
+
+
+def test_two_entities_with_one_national_number_get_keys_of_their_own():
+    """A provider's duplicate records with one INSZ that did not link are two entities; each
+    needs its own key (a unit counted twice breaks the ledger), stably from run to run."""
+    run = {"ksz": [("k1", token(1), 0), ("k2", token(1), 1), ("k3", None, 2)], "vdab": [("v1", token(1), 0)]}
+    first, again = keyed(run), keyed({"ksz": [("k2", token(1), 8), ("k1", token(1), 9), ("k3", None, 7)],
+                                      "vdab": [("v1", token(1), 9)]})
+    assert len({*first["ksz"].values()}) == 3
+    assert first == again
+    assert first["ksz"]["k1"] == keyed({"ksz": [("k1", token(1), 0)]})["ksz"]["k1"]   # the token's key
