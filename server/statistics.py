@@ -22,7 +22,8 @@ import grpc
 from linkage.aggregate.answer import AggregateAnswer
 from linkage.aggregate.compute import LinkedData, linked_data_from_clusters
 from linkage.aggregate.request import RequestError, validate_request
-from linkage.aggregate.service import answer_request, sources_read
+from linkage.aggregate.plan import plan
+from linkage.aggregate.service import answer_request
 from linkage.auditlog import request_entry
 from linkage.disclosure import AeadSealer, LedgerError, PersonLedger, ProtectionRefused
 from proto.linkage.v1 import audit_pb2, statistics_pb2, statistics_pb2_grpc
@@ -124,8 +125,9 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
             request = validate_request(fields)
         except RequestError as exc:
             raise self._refuse(identity, fields, grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
+        resolved = plan(request)
         decision = authorise_statistics(
-            self.guard.policy, identity.organisation, request.authorisation, sources_read(request),
+            self.guard.policy, identity.organisation, request.authorisation, resolved.sources,
             request.measures, [d.key for d in request.dimensions], request.periods, self.today(),
         )
         if not decision.allowed:
@@ -138,7 +140,7 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         run_id = latest[0].run_id
         data = self._linked_data(run_id)
         try:
-            answer = answer_request(request, data, k=k, ledger=self.ledger, minimum=self.minimum_cell_size)
+            answer = answer_request(resolved, data, k=k, ledger=self.ledger, minimum=self.minimum_cell_size)
         except (ProtectionRefused, LedgerError) as exc:
             raise self._refuse(identity, request.to_dict(), grpc.StatusCode.FAILED_PRECONDITION,
                                str(exc)) from None

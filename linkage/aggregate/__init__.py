@@ -1,8 +1,9 @@
 """Aggregate tables for the statistics service: registry, requests, exact counts, answers.
 
 A request (``request.py``) names registered populations, measures and dimensions
-(``registry.py``); ``compute.py`` counts them exactly over the broker's linked data with
-DuckDB; ``service.py`` passes every table through disclosure control and returns the
+(``registry.py``); ``plan.py`` resolves it once (sources read, resolved dimensions, what
+decides each table's cells); ``compute.py`` counts it exactly over the broker's linked data
+with DuckDB, in one pass; ``service.py`` passes every table through disclosure control and returns the
 answer (``answer.py``), which ``plot.py`` draws. ``truth.py`` computes the same tables from
 the synthetic generator's ground truth. See docs/aggregate.md.
 """
@@ -12,11 +13,12 @@ from linkage.aggregate.compute import LeafTable, LinkedData, LinkedDataError, co
 from linkage.aggregate.conditions import RegistryError
 from linkage.aggregate.registry import REGISTRY_VERSION
 from linkage.aggregate.request import AggregateRequest, RequestError, load_request, parse_request, validate_request
-from linkage.aggregate.service import answer_request, sources_read
+from linkage.aggregate.plan import Plan, plan
+from linkage.aggregate.service import answer_request
 
 __all__ = [
     "REGISTRY_VERSION", "AggregateAnswer", "AggregateRequest", "AnswerCell", "AnswerDimension",
-    "AnswerTable", "LeafTable", "LinkedData", "LinkedDataError", "RegistryError", "RequestError",
+    "AnswerTable", "LeafTable", "LinkedData", "LinkedDataError", "Plan", "RegistryError", "RequestError",
     "answer_request", "compute", "linked_data_from_clusters", "load_request", "parse_request",
-    "sources_read", "validate_request",
+    "plan", "validate_request",
 ]

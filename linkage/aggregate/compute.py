@@ -29,7 +29,8 @@ import pyarrow.compute as pc
 
 from linkage.aggregate import registry
 from linkage.aggregate.conditions import Attr, all_sql
-from linkage.aggregate.dimensions import ResolvedDimension, resolve
+from linkage.aggregate.dimensions import ResolvedDimension
+from linkage.aggregate.plan import Plan, plan
 from linkage.aggregate.request import AggregateRequest
 from linkage.disclosure.atoms import Membership, mix64, unit_ids
 from linkage.errors import LinkageError
@@ -131,45 +132,61 @@ def linked_data_from_clusters(clusters: pa.Table, payloads: Mapping[str, pa.Tabl
     return LinkedData(tables, snapshot, keys)
 
 
-def compute(request: AggregateRequest, data: LinkedData) -> dict[str, LeafTable]:
-    """Leaf tables for every measure of a validated request, keyed by measure name."""
-    measures, dimensions, rows = _run(request, data, per_person=False)
-    return _leaf_tables(measures, dimensions, rows)
+@dataclass(frozen=True)
+class Evaluated:
+    """One measure over the linked data: its exact leaf table and the units it counts."""
+
+    leaf: LeafTable
+    membership: Membership
+    """Each unit's leaf cell (numbered as ``TableStructure`` numbers inner cells: C order over
+    the dimensions' categories) and, for a rate, whether it is in the numerator."""
 
 
-def members(request: AggregateRequest, data: LinkedData) -> dict[str, Membership]:
-    """Per measure, the units (person and period) its table counts: each unit's leaf cell
-    and, for a rate, whether it is in the numerator. Leaf cells are numbered as
-    ``TableStructure`` numbers inner cells (C order over the dimensions' categories)."""
-    measures, dimensions, table = _run(request, data, per_person=True)
+def evaluate(resolved: Plan, data: LinkedData) -> dict[str, Evaluated]:
+    """Every measure of a plan in one pass over the linked data, keyed by measure name."""
+    table = _per_person(resolved, data)
+    dimensions = resolved.dimensions
     shape = tuple(len(d.categories) for d in dimensions)
-    index = [np.asarray(pc.index_in(table[f"d{i}"], value_set=pa.array(d.categories)))
-             for i, d in enumerate(dimensions)]
-    leaf = (np.ravel_multi_index(tuple(index), shape) if dimensions
+    index = []
+    for i, d in enumerate(dimensions):
+        found = pc.index_in(table[f"d{i}"], value_set=pa.array(d.categories))
+        if found.null_count:
+            raise RuntimeError(f"a row fell outside the declared categories of {d.name}")
+        index.append(np.asarray(found))
+    leaf = (np.ravel_multi_index(tuple(index), shape).astype(np.int64) if dimensions
             else np.zeros(table.num_rows, dtype=np.int64))
     units = unit_ids(data.persons(table["entity_id"].to_numpy()), table["period"].to_numpy())
+    cells = list(itertools.product(*(d.categories for d in dimensions)))
     out = {}
-    for i, m in enumerate(measures):
+    for i, m in enumerate(resolved.measures):
         inside = table[f"in_{i}"].to_numpy(zero_copy_only=False).astype(bool)
-        flag = (table[f"num_{i}"].to_numpy(zero_copy_only=False).astype(bool)[inside]
-                if m.kind == "rate" else None)
-        out[m.name] = Membership(units[inside], leaf[inside].astype(np.int64), flag)
+        counted = leaf[inside]
+        counts = dict(zip(cells, np.bincount(counted, minlength=len(cells)).tolist(), strict=True))
+        flag, numerators = None, None
+        if m.kind == "rate":
+            flag = table[f"num_{i}"].to_numpy(zero_copy_only=False).astype(bool)[inside]
+            numerators = dict(zip(cells, np.bincount(counted[flag], minlength=len(cells)).tolist(), strict=True))
+        out[m.name] = Evaluated(LeafTable(m, dimensions, counts, numerators),
+                                Membership(units[inside], counted, flag))
     return out
 
 
-def _run(request: AggregateRequest, data: LinkedData, per_person: bool):
-    measures = [registry.measure(name) for name in request.measures]
-    dimensions = [resolve(ref, request.periods, request.reference_date) for ref in request.dimensions]
+def compute(request: AggregateRequest, data: LinkedData) -> dict[str, LeafTable]:
+    """Leaf tables for every measure of a validated request, keyed by measure name."""
+    return {name: e.leaf for name, e in evaluate(plan(request), data).items()}
+
+
+def _per_person(resolved: Plan, data: LinkedData) -> pa.Table:
+    """One row per person and period: the dimensions' categories and each measure's flags."""
+    request, measures, dimensions = resolved.request, resolved.measures, resolved.dimensions
     con = duckdb.connect()
     try:
         con.execute("SET threads TO 2")
         sources = _register_sources(con, request, measures, dimensions, data)
         _register_mappings(con, dimensions, request.periods)
-        query = _query(request, measures, dimensions, sources, per_person)
-        rows = con.sql(query).to_arrow_table() if per_person else con.execute(query).fetchall()
+        return con.sql(_query(request, measures, dimensions, sources)).to_arrow_table()
     finally:
         con.close()
-    return measures, dimensions, rows
 
 
 def _needed_attrs(request: AggregateRequest, measures: Iterable[registry.Measure],
@@ -277,10 +294,9 @@ def _column(attr: Attr) -> str:
 
 
 def _query(request: AggregateRequest, measures: Sequence[registry.Measure],
-           dimensions: Sequence[ResolvedDimension], sources: Sequence[str],
-           per_person: bool = False) -> str:
-    """Per period: population rows with cohort/numerator flags; then mapped and grouped
-    (or, ``per_person``, one row per person and period with its categories and flags)."""
+           dimensions: Sequence[ResolvedDimension], sources: Sequence[str]) -> str:
+    """Per period: population rows with cohort/numerator flags; then one row per person and
+    period with its categories (mapped) and flags."""
     population = registry.population(request.population)
     dim_attrs = list(dict.fromkeys(a for d in dimensions for a in d.attrs))
     joins = "".join(
@@ -308,38 +324,7 @@ def _query(request: AggregateRequest, measures: Sequence[registry.Measure],
             on.append(f"base.period = {_mapping_name(index)}.period")
         mapped.append(f" LEFT JOIN {_mapping_name(index)} ON {' AND '.join(on) or 'TRUE'}")
     groups = [f"{_mapping_name(i)}.category AS d{i}" for i in range(len(dimensions))]
-    if per_person:
-        flags = [f"coalesce({f}_{i}, FALSE) AS {f}_{i}" for i in range(len(measures))
-                 for f in ("in", "num")]
-        return (f"WITH base AS ({' UNION ALL '.join(selects)}) "
-                f"SELECT base.entity_id, base.period, {', '.join(groups + flags)} "
-                f"FROM base{''.join(mapped)}")
-    counts = []
-    for i in range(len(measures)):
-        counts.append(f"count(*) FILTER (WHERE in_{i})")
-        counts.append(f"count(*) FILTER (WHERE in_{i} AND num_{i})")
-    group_by = " GROUP BY ALL" if dimensions else ""
-    return (
-        f"WITH base AS ({' UNION ALL '.join(selects)}) "
-        f"SELECT {', '.join(groups + counts)} FROM base{''.join(mapped)}{group_by}"
-    )
-
-
-def _leaf_tables(measures: Sequence[registry.Measure], dimensions: Sequence[ResolvedDimension],
-                 rows: list[tuple]) -> dict[str, LeafTable]:
-    cells = list(itertools.product(*(d.categories for d in dimensions)))
-    width = len(dimensions)
-    tables = {}
-    for i, m in enumerate(measures):
-        counts = dict.fromkeys(cells, 0)
-        numerators = dict.fromkeys(cells, 0) if m.kind == "rate" else None
-        for row in rows:
-            cell = tuple(row[:width])
-            if cell not in counts:
-                raise RuntimeError(f"a row fell outside the declared categories: {cell}")
-            counts[cell] += row[width + 2 * i]
-            if numerators is not None:
-                numerators[cell] += row[width + 2 * i + 1]
-        tables[m.name] = LeafTable(m, tuple(dimensions), counts, numerators)
-    return tables
-
+    flags = [f"coalesce({f}_{i}, FALSE) AS {f}_{i}" for i in range(len(measures)) for f in ("in", "num")]
+    return (f"WITH base AS ({' UNION ALL '.join(selects)}) "
+            f"SELECT base.entity_id, base.period, {', '.join(groups + flags)} "
+            f"FROM base{''.join(mapped)}")

@@ -17,7 +17,8 @@ from typing import Any
 from linkage import disclosure, origin
 from linkage.aggregate import registry
 from linkage.aggregate.answer import AggregateAnswer, AnswerCell, AnswerDimension, AnswerTable
-from linkage.aggregate.compute import LinkedData, compute, members
+from linkage.aggregate.compute import LinkedData, evaluate
+from linkage.aggregate.plan import Plan, plan
 from linkage.aggregate.conditions import all_words
 from linkage.aggregate.dimensions import GEOGRAPHY_DATE, resolve
 from linkage.aggregate.request import AggregateRequest
@@ -32,18 +33,7 @@ UNLINKED_NOTE = (
 )
 
 
-def sources_read(request: AggregateRequest) -> set[str]:
-    """The sources a request reads: population, measures and dimensions (for authorisation)."""
-    read = {request.population}
-    for name in request.measures:
-        for period in request.periods:
-            read |= {source for source, _ in registry.measure(name).attributes(period)}
-    for ref in request.dimensions:
-        read |= {attr.source for attr in registry.dimension_kind(ref.kind).attributes}
-    return read
-
-
-def answer_request(request: AggregateRequest, data: LinkedData, k: int,
+def answer_request(request: AggregateRequest | Plan, data: LinkedData, k: int,
                    ledger: "disclosure.PersonLedger | disclosure.ReleaseLedger | None" = None, minimum: int = 2) -> AggregateAnswer:
     """The protected tables of every measure, with the metadata to read them.
 
@@ -52,6 +42,8 @@ def answer_request(request: AggregateRequest, data: LinkedData, k: int,
     earlier release on the same persons and recorded; an identical request is answered
     from the ledger. Cells say ``published`` or ``suppressed``, nothing more; the answer's
     ``suppression_reasons`` (counts, not serialised) are for the audit log."""
+    resolved = request if isinstance(request, Plan) else plan(request)
+    request = resolved.request
     k = max(k, minimum)
     if isinstance(ledger, disclosure.ReleaseLedger):
         ledger = ledger.persons
@@ -60,13 +52,13 @@ def answer_request(request: AggregateRequest, data: LinkedData, k: int,
         earlier = ledger.answer(fingerprint)
         if earlier is not None:
             return AggregateAnswer.from_json(earlier.decode())
-    leaves = compute(request, data)
-    units = members(request, data)
+    evaluated = evaluate(resolved, data)
+    leaves = {name: e.leaf for name, e in evaluated.items()}
     inputs = [disclosure.TableInput(
-        tuple(disclosure.Dimension(d.name, d.categories) for d in leaf.dimensions),
-        leaf.counts, units[name], leaf.numerators,
-        name if leaf.numerators is not None else "", table_reads(request, leaf.measure))
-        for name, leaf in leaves.items()]
+        tuple(disclosure.Dimension(d.name, d.categories) for d in e.leaf.dimensions),
+        e.leaf.counts, e.membership, e.leaf.numerators,
+        name if e.leaf.numerators is not None else "", resolved.reads[name])
+        for name, e in evaluated.items()]
 
     def render(released) -> bytes:
         return _answer(request, data, k, leaves, released, {}).to_json().encode()
@@ -76,31 +68,6 @@ def answer_request(request: AggregateRequest, data: LinkedData, k: int,
         return _answer(request, data, k, leaves, released, {})
     released, _, stats = disclosure.release_tables(inputs, k, minimum, ledger, fingerprint, render)
     return _answer(request, data, k, leaves, released, stats)
-
-
-def table_reads(request: AggregateRequest, measure: registry.Measure) -> disclosure.Reads:
-    """What decides a person's cell in ``measure``'s table: per period, the population's and
-    the cohort's conditions and each dimension, with the attributes they read; for a rate, the
-    attributes of its numerator status (see ``linkage.disclosure.reads``)."""
-    population = registry.population(request.population)
-    parts: dict[str, frozenset[str]] = {}
-    cohort: set[str] = set()
-    status: set[str] = set()
-
-    def attrs(attributes, period: int) -> frozenset[str]:
-        return frozenset(f"{a.source}.{a.resolve(period)}" for a in attributes)
-
-    for period in request.periods:
-        for condition in (population.period_filter, *measure.cohort):
-            name = condition.sql(period)            # one predicate, one name, whatever its offsets
-            parts[name] = attrs(condition.attrs(), period)
-            cohort.add(name)
-        for ref in request.dimensions:
-            parts[f"dimension {ref.key}@{period}"] = attrs(registry.dimension_kind(ref.kind).attributes, period)
-        for condition in measure.numerator:
-            status |= attrs(condition.attrs(), period)
-    rate = measure.kind == "rate"
-    return disclosure.Reads(parts, frozenset(status), frozenset(cohort) if rate else frozenset())
 
 
 def request_fingerprint(request: AggregateRequest, data: LinkedData, k: int) -> str:

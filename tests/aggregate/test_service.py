@@ -10,7 +10,8 @@ import pytest
 
 from linkage.aggregate.compute import compute
 from linkage.aggregate.request import validate_request
-from linkage.aggregate.service import answer_request, sources_read
+from linkage.aggregate.plan import plan
+from linkage.aggregate.service import answer_request
 from linkage.aggregate import registry
 from linkage.disclosure import AeadSealer, LedgerError, PersonLedger
 
@@ -134,8 +135,8 @@ def test_metadata_names_versions_rules_and_caveats():
     assert answer.request["dimensions"] == ["origin_group:serv_eu15:eu15", "sex"]
 
 
-def test_sources_read_cover_population_measures_and_dimensions():
+def test_the_plan_names_the_sources_of_population_measures_and_dimensions():
     req = validate_request({"authorisation": "A", "population": "vdab", "period": 2022,
                             "measures": ["outflow_to_work_12m"], "dimensions": ["integration_outcome", "sex"],
                             "reference_date": D(2024, 12, 31)})
-    assert sources_read(req) == {"vdab", "integration", "ksz"}
+    assert plan(req).sources == {"vdab", "integration", "ksz"}
