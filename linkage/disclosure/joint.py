@@ -23,7 +23,9 @@ Bounds are LP min/max (HiGHS) per connected component of the published equations
 inward. Known feasible points (the truth and every LP optimum found) prove most figures
 without a solve. When a figure fails, the cheapest published cell of a new release whose
 equation is binding (non-zero dual) is hidden and the audit repeats; what was published
-before is never changed, so if no new cell can be hidden the request is refused.
+before is never changed. A hidden cell of a new release that the earlier releases already
+determine exactly (and that is not small) is published instead: it is public. If no new cell
+can be hidden and none is public, the request is refused.
 """
 
 from __future__ import annotations
@@ -324,8 +326,40 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
                 releases[bi].suppressed[c] = True
                 result.added.setdefault(bi, set()).add(c)
                 added = True
-        if not added:
+        if not added and not _publish_what_is_public(releases, model, R, values, sources, ub, k):
             raise ProtectionRefused(CANNOT_RELEASE)
+
+
+def _publish_what_is_public(releases: Sequence[AuditRelease], model: _Model, R: sp.csr_matrix,
+                            values: np.ndarray, sources: list[tuple[int, int, int]], ub: float,
+                            k: int) -> bool:
+    """Publish the hidden cells of new releases whose every figure the earlier releases
+    already determine exactly (a ten-year band next to its two published five-year halves):
+    hiding them protects nothing and cannot be protected, so it would only refuse the table.
+    Their equations follow from earlier ones, so no other bound changes. Small figures are
+    never published this way. True if a cell was published."""
+    earlier = [i for i, (bi, _, _) in enumerate(sources) if not releases[bi].new]
+    lps = _ComponentLPs(R[earlier], values[earlier], model.n_vars, ub)
+    published = False
+    for bi, rel in enumerate(releases):
+        if not rel.new:
+            continue
+        vals = rel.figures.values
+        for c in np.flatnonzero(rel.suppressed):
+            if any(1 <= vals[kind, c] < k for kind in rel.figures.kinds()):
+                continue
+            if all(_determined(lps, model.form(bi, kind, int(c)), float(vals[kind, c]))
+                   for kind in rel.figures.kinds()):
+                rel.suppressed[c] = False
+                if rel.forced is not None:
+                    rel.forced[c] = True          # public: never hidden again in this audit
+                published = True
+    return published
+
+
+def _determined(lps: _ComponentLPs, form: sp.csr_matrix, value: float) -> bool:
+    lo, up = lps.bounds(form)[:2]
+    return math.ceil(lo - 1e-6) == math.floor(up + 1e-6) == round(value)
 
 
 def _cheapest(releases, sources, active) -> tuple[int, int] | None:

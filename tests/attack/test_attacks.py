@@ -41,3 +41,12 @@ def test_repeated_requests_are_answered_identically(runs, tmp_path):
     assert refused == 0
     shown = [[(c.key, c.count, c.numerator, c.status) for t in r.tables for c in t.cells] for r in releases]
     assert all(s == shown[0] for s in shown[1:])
+
+
+@pytest.mark.parametrize("name", ["five_vs_ten_year_bands", "origin_definitions", "one_country_apart_groupings"])
+def test_tables_over_the_same_persons_are_protected_not_refused(name, runs, tmp_path):
+    """Ten-year bands after five-year bands (or another definition, a grouping one country
+    apart): cells the earlier release already determines are published, the others audited;
+    the statistician gets the table."""
+    _, _, refused = ask_all(SCENARIOS[name].asks, runs, tmp_path / "ledger.sqlite")
+    assert refused == 0
