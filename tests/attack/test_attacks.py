@@ -26,7 +26,10 @@ def test_the_attacker_learns_nothing(name, runs, tmp_path):
     scenario = SCENARIOS[name]
     releases, answers, refused = ask_all(scenario.asks, runs, tmp_path / "ledger.sqlite")
     outcome = attack(releases, runs, use_labels=scenario.use_labels)
-    print(f"{name}: {outcome.summary()}; refused {refused}")
+    cells = [c["status"] for a in answers for t in a["tables"] for c in t["cells"]]
+    hidden = sum(status != "published" for status in cells)
+    print(f"{name}: {outcome.summary()}; refused {refused} of {len(scenario.asks)}; "
+          f"suppressed {hidden} of {len(cells)} released cells")
     details = [f"{f.what}: true {f.truth}, attacker [{f.low}, {f.high}]"
                for f in (outcome.broken + outcome.derived)[:8]]
     assert outcome.numbers_defeated, f"{outcome.summary()}\n" + "\n".join(details)
