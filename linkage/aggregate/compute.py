@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import duckdb
 import numpy as np
@@ -178,36 +178,33 @@ def compute(request: AggregateRequest, data: LinkedData) -> dict[str, LeafTable]
 
 def _per_person(resolved: Plan, data: LinkedData) -> pa.Table:
     """One row per person and period: the dimensions' categories and each measure's flags."""
-    request, measures, dimensions = resolved.request, resolved.measures, resolved.dimensions
     con = duckdb.connect()
     try:
         con.execute("SET threads TO 2")
-        sources = _register_sources(con, request, measures, dimensions, data)
-        _register_mappings(con, dimensions, request.periods)
-        return con.sql(_query(request, measures, dimensions, sources)).to_arrow_table()
+        sources = _register_sources(con, resolved, data)
+        _register_mappings(con, resolved.dimensions, resolved.request.periods)
+        return con.sql(_query(resolved, sources)).to_arrow_table()
     finally:
         con.close()
 
 
-def _needed_attrs(request: AggregateRequest, measures: Iterable[registry.Measure],
-                  dimensions: Iterable[ResolvedDimension]) -> set[tuple[str, str]]:
+def _needed_attrs(resolved: Plan) -> set[tuple[str, str]]:
     needed = set()
-    for period in request.periods:
-        for attr in registry.population(request.population).period_filter.attrs():
+    for period in resolved.request.periods:
+        for attr in resolved.population.period_filter.attrs():
             needed.add((attr.source, attr.resolve(period)))
-        for m in measures:
+        for m in resolved.measures:
             needed |= m.attributes(period)
-    for d in dimensions:
+    for d in resolved.dimensions:
         needed |= {(a.source, a.name) for a in d.attrs}
     return needed
 
 
-def _register_sources(con: duckdb.DuckDBPyConnection, request: AggregateRequest,
-                      measures: Sequence[registry.Measure], dimensions: Sequence[ResolvedDimension],
-                      data: LinkedData) -> list[str]:
+def _register_sources(con: duckdb.DuckDBPyConnection, resolved: Plan, data: LinkedData) -> list[str]:
     """Register the needed columns of every needed source; returns the joined sources in order."""
-    needed = _needed_attrs(request, measures, dimensions)
-    sources = [request.population] + sorted({s for s, _ in needed} - {request.population})
+    needed = _needed_attrs(resolved)
+    population = resolved.request.population
+    sources = [population] + sorted({s for s, _ in needed} - {population})
     for source in sources:
         if source not in data.tables:
             raise LinkedDataError(
@@ -293,11 +290,11 @@ def _column(attr: Attr) -> str:
     return f"{attr.source}__{attr.name}"
 
 
-def _query(request: AggregateRequest, measures: Sequence[registry.Measure],
-           dimensions: Sequence[ResolvedDimension], sources: Sequence[str]) -> str:
+def _query(resolved: Plan, sources: Sequence[str]) -> str:
     """Per period: population rows with cohort/numerator flags; then one row per person and
     period with its categories (mapped) and flags."""
-    population = registry.population(request.population)
+    request, population = resolved.request, resolved.population
+    measures, dimensions = resolved.measures, resolved.dimensions
     dim_attrs = list(dict.fromkeys(a for d in dimensions for a in d.attrs))
     joins = "".join(
         f' LEFT JOIN src_{s} AS "{s}" ON "{s}".entity_id = "{request.population}".entity_id'

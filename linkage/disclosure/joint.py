@@ -351,8 +351,9 @@ def _publish_what_is_public(releases: Sequence[AuditRelease], model: _Model, R: 
             if all(_determined(lps, model.form(bi, kind, int(c)), float(vals[kind, c]))
                    for kind in rel.figures.kinds()):
                 rel.suppressed[c] = False
-                if rel.forced is not None:
-                    rel.forced[c] = True          # public: never hidden again in this audit
+                if rel.forced is None:
+                    rel.forced = np.zeros(len(rel.suppressed), dtype=bool)
+                rel.forced[c] = True              # public: never hidden again in this audit
                 published = True
     return published
 

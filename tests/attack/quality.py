@@ -9,16 +9,33 @@ withholding rule become constraints; every withheld figure is then bounded by LP
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
+from linkage.aggregate.compute import LinkedData
+from server import quality as run_quality_figures
 
 from tests.attack.attacker import Finding
 from tests.attack.solve import Bounder, broken, intervals
 
 ROUNDING = 0.5e-4
 """Rates are published rounded to four decimals."""
+
+
+def figures_of(data: LinkedData, reference: dt.date, withhold: bool = True) -> dict[str, Any]:
+    """A run's quality figures over ``data`` (each source linked as its entity ids say), as
+    the broker computes them; ``withhold=False`` gives every figure (the truth that judges)."""
+    sources = sorted(data.tables)
+    groups = [np.asarray(data.tables[s]["entity_id"].to_numpy()) for s in sources]
+    saved = run_quality_figures.MIN_COUNT
+    run_quality_figures.MIN_COUNT = saved if withhold else 0
+    try:
+        return run_quality_figures.run_quality(sources, groups, {}, {"ksz": data.tables["ksz"]}, reference)
+    finally:
+        run_quality_figures.MIN_COUNT = saved
 
 
 def _origin_figures(quality: Mapping[str, Any]) -> dict[str, dict[str, dict]]:

@@ -22,20 +22,18 @@ import json
 import re
 
 import matplotlib
-import numpy as np
 import pytest
 
 from clients.cli import main
 from linkage.aggregate.compute import LinkedData
 from linkage.aggregate.truth import truth_linked_data
 from linkage.synth import generate
-from server import quality
 from server.app import serve
 from server.config import load_config
 
 from tests.attack.attacker import attack
 from tests.attack.broker import ask, authorisation, link, make_pki, write_extracts
-from tests.attack.quality import attack_quality
+from tests.attack.quality import attack_quality, figures_of
 from tests.attack.releases import from_answer
 
 matplotlib.use("Agg")
@@ -182,20 +180,9 @@ def test_no_requester_reads_run_quality_it_could_difference(linked_broker, capsy
             continue
         runs = json.loads(printed.out)
         published = (runs[0] if isinstance(runs, list) else runs["runs"][0])["quality"]
-        found = attack_quality(published, _exact_quality(truth))
+        found = attack_quality(published, figures_of(truth, dt.date.today(), withhold=False))
         assert not found, f"{requester}: " + "; ".join(f"{f.what}: true {f.truth}, [{f.low}, {f.high}]"
                                                        for f in found[:6])
-
-
-def _exact_quality(data: LinkedData) -> dict:
-    """The run's quality figures with nothing withheld, from the population's truth."""
-    sources = sorted(data.tables)
-    groups = [np.asarray(data.tables[s]["entity_id"].to_numpy()) for s in sources]
-    saved, quality.MIN_COUNT = quality.MIN_COUNT, 0
-    try:
-        return quality.run_quality(sources, groups, {}, {"ksz": data.tables["ksz"]}, dt.date.today())
-    finally:
-        quality.MIN_COUNT = saved
 
 
 def test_all_answers_together_narrow_no_hidden_figure(linked_broker, received):

@@ -7,21 +7,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-import numpy as np
-
-from linkage.aggregate.compute import LinkedData
-from server import pki, quality
+from server import pki
 from server.policy import example_policy, parse_policy
 
-from tests.attack.quality import attack_quality, withheld_figures
+from tests.attack.quality import attack_quality, figures_of, withheld_figures
 
 REFERENCE = dt.date(2024, 12, 31)
-
-
-def _figures(data: LinkedData) -> dict:
-    sources = sorted(data.tables)
-    groups = [np.asarray(data.tables[s]["entity_id"].to_numpy()) for s in sources]
-    return quality.run_quality(sources, groups, {}, {"ksz": data.tables["ksz"]}, REFERENCE)
 
 
 def _requesters_reading_runs() -> set[str]:
@@ -31,7 +22,7 @@ def _requesters_reading_runs() -> set[str]:
 
 
 def test_quality_figures_reveal_no_withheld_figure(runs):
-    published, truth = _figures(runs["run-2"]), _exact(runs["run-2"])
+    published, truth = figures_of(runs["run-2"], REFERENCE), figures_of(runs["run-2"], REFERENCE, withhold=False)
     readers = _requesters_reading_runs()
     found = attack_quality(published, truth) if readers else []
     print(f"quality figures: readable by requesters {sorted(readers)}; withheld "
@@ -42,7 +33,7 @@ def test_quality_figures_reveal_no_withheld_figure(runs):
 def test_the_quality_attacker_pins_a_figure_withheld_alone(runs):
     """The attack is real: withhold one more figure of a published run and the attacker,
     holding its source's links, pins it by difference; without the totals it cannot."""
-    truth = _exact(runs["run-2"])
+    truth = figures_of(runs["run-2"], REFERENCE, withhold=False)
     published = copy.deepcopy(truth)
     by_category = published["origin"]["linked_to_ksz_by_origin"]["vdab"]
     category = max(by_category, key=lambda c: by_category[c]["linked"])
@@ -51,13 +42,3 @@ def test_the_quality_attacker_pins_a_figure_withheld_alone(runs):
     assert [f.what for f in found] == [f"vdab/{category}/linked"] and found[0].pinned
     blind = {**published, "pairs": {}}
     assert not any(f.pinned for f in attack_quality(blind, truth))
-
-
-def _exact(data: LinkedData) -> dict:
-    """The figures with nothing withheld (the truth the attack is judged against)."""
-    saved = quality.MIN_COUNT
-    quality.MIN_COUNT = 0
-    try:
-        return _figures(data)
-    finally:
-        quality.MIN_COUNT = saved
