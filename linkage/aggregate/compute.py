@@ -155,7 +155,10 @@ def evaluate(resolved: Plan, data: LinkedData) -> dict[str, Evaluated]:
         index.append(np.asarray(found))
     leaf = (np.ravel_multi_index(tuple(index), shape).astype(np.int64) if dimensions
             else np.zeros(table.num_rows, dtype=np.int64))
-    units = unit_ids(data.persons(table["entity_id"].to_numpy()), table["period"].to_numpy())
+    persons = data.persons(table["entity_id"].to_numpy())
+    if len(np.unique(unit_ids(persons, table["period"].to_numpy()))) != len(persons):
+        raise LinkedDataError("a person key is counted twice in one period: two entities of "
+                              "the run share a person key")
     cells = list(itertools.product(*(d.categories for d in dimensions)))
     out = {}
     for i, m in enumerate(resolved.measures):
@@ -167,7 +170,7 @@ def evaluate(resolved: Plan, data: LinkedData) -> dict[str, Evaluated]:
             flag = table[f"num_{i}"].to_numpy(zero_copy_only=False).astype(bool)[inside]
             numerators = dict(zip(cells, np.bincount(counted[flag], minlength=len(cells)).tolist(), strict=True))
         out[m.name] = Evaluated(LeafTable(m, dimensions, counts, numerators),
-                                Membership(units[inside], counted, flag))
+                                Membership(persons[inside], counted, flag))
     return out
 
 

@@ -1,18 +1,20 @@
 """The release model over persons: units, the person sets a table's cells count, and atoms.
 
-A *unit* is one person in one period (a 64-bit id, from a person key that is stable across
-runs; see ``docs/disclosure.md``). A released table counts, per cell, an exact set of units:
-the denominator set (persons in the cohort with the cell's categories) and, for a rate, the
-numerator set and its complement. Whatever population, band set, grouping, definition,
-reference date, period list or measure produced a cell, the set is what it counts, so two
-cells of any two releases are related exactly by their sets.
+A *unit* is one person (a 64-bit person key that is stable across runs; see
+``docs/disclosure.md``). A released table counts, per cell, an exact multiset of units: the
+denominator (persons in the cohort with the cell's categories) and, for a rate, the numerator
+and its complement; a person is counted once per period of a table pooled over several years.
+Whatever population, band set, grouping, definition, reference date, period list or measure
+produced a cell, that multiset is what it counts, so two cells of any two releases are related
+exactly by it: the employment rate of 2023 and the employment rate two years after 2021 count
+the same persons with the same end-2023 position.
 
-*Atoms* are the common refinement of every released set: the units with the same
-membership (leaf cell and numerator flag per release) across all releases. Each unit keeps
-a 64-bit hash of its membership signature, updated per release, so a new release only
-splits the atoms it touches. A set's identity is an order-free hash of its units (sum of
-mixed unit ids modulo 2**64, with its size): the same persons give the same cell, in any
-table, under any name.
+*Atoms* are the common refinement of every release: the persons with the same membership
+(per release, the leaf cell and numerator flag of each of their entries) across all
+releases. Each person keeps a 64-bit hash of their membership signature, updated per
+release, so a new release only splits the atoms it touches. A set's identity is an
+order-free hash of its entries (sum of mixed person keys modulo 2**64, with its size): the
+same persons give the same cell, in any table, under any name.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def mix64(x: np.ndarray) -> np.ndarray:
 
 
 def unit_ids(persons: np.ndarray, periods: np.ndarray) -> np.ndarray:
-    """The unit of each (person key, period)."""
+    """An id per (person key, period): a person is counted at most once per period."""
     with np.errstate(over="ignore"):
         return mix64(np.asarray(persons, dtype=np.uint64)
                      ^ mix64(np.asarray(periods, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)))
@@ -51,16 +53,12 @@ def unit_ids(persons: np.ndarray, periods: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Membership:
-    """The units one table counts: each unit's inner (leaf) cell and, for a rate table,
-    whether it is in the numerator."""
+    """The entries one table counts: each entry's person, inner (leaf) cell and, for a rate
+    table, whether it is in the numerator. A person has one entry per period counted."""
 
-    units: np.ndarray             # uint64, unique
+    units: np.ndarray             # uint64 person keys (repeated across periods)
     leaf: np.ndarray              # int64 inner-cell index (TableStructure order)
     flag: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if len(np.unique(self.units)) != len(self.units):
-            raise ValueError("a unit is counted twice in one table")
 
 
 def _set_hashes(structure: TableStructure, leaf: np.ndarray, units: np.ndarray) -> np.ndarray:
@@ -126,8 +124,8 @@ def signature_step(release_id: int, membership: Membership) -> np.ndarray:
 
 
 class Signatures:
-    """Per unit, the hash of its membership across every release recorded so far; units
-    with equal hashes form one atom. Updating with a release touches only its units."""
+    """Per person, the hash of their membership across every release recorded so far;
+    persons with equal hashes form one atom. Updating with a release touches only its persons."""
 
     def __init__(self) -> None:
         self.units = np.zeros(0, dtype=np.uint64)     # sorted
@@ -139,15 +137,18 @@ class Signatures:
         return out
 
     def add(self, release_id: int, membership: Membership) -> None:
-        new = np.setdiff1d(membership.units, self.units, assume_unique=True)
+        persons, entry_person = np.unique(membership.units, return_inverse=True)
+        new = np.setdiff1d(persons, self.units, assume_unique=True)
         if len(new):
             units = np.concatenate([self.units, new])
             sig = np.concatenate([self.sig, np.zeros(len(new), dtype=np.uint64)])
             order = np.argsort(units, kind="stable")
             self.units, self.sig = units[order], sig[order]
-        pos = np.searchsorted(self.units, membership.units)
+        step = np.zeros(len(persons), dtype=np.uint64)      # a person's entries, order-free
         with np.errstate(over="ignore"):
-            self.sig[pos] = mix64(self.sig[pos] ^ signature_step(release_id, membership))
+            np.add.at(step, entry_person, signature_step(release_id, membership))
+            pos = np.searchsorted(self.units, persons)
+            self.sig[pos] = mix64(self.sig[pos] ^ mix64(step))
 
     def positions(self, units: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.units, units)

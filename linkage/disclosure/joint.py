@@ -97,11 +97,16 @@ class _Model:
         self.sizes = np.bincount(atom_of, minlength=self.n_atoms).astype(float)
         local = []
         for rel in releases:
+            # the entries of one person per atom (its persons have the same entries)
             m = rel.figures.membership
-            atoms = atom_of[np.searchsorted(units, m.units)]
-            ids, first = np.unique(atoms, return_index=True)
-            flag = m.flag[first] if m.flag is not None else None
-            local.append((ids, m.leaf[first], flag))
+            person = np.searchsorted(units, m.units)
+            atoms = atom_of[person]
+            _, first = np.unique(atoms, return_index=True)
+            chosen = np.full(self.n_atoms, -1)
+            chosen[atoms[first]] = person[first]
+            keep = person == chosen[atoms]
+            flag = m.flag[keep] if m.flag is not None else None
+            local.append((atoms[keep], m.leaf[keep], flag))
         self.local = local
         measures = sorted({r.measure for r in releases if r.figures.is_rate})
         self.phantom: dict[str, np.ndarray] = {}

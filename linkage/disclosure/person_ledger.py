@@ -1,8 +1,8 @@
 """The broker's release ledger over persons: every released table as sets of units, sealed.
 
-One ledger for all requesters and all runs (they are assumed to collude; units are keyed
-by persons, so releases on two runs over the same persons are one model). It keeps, per
-release, the table's dimensions, each unit's leaf cell and numerator flag, the threshold
+One ledger for all requesters and all runs (they are assumed to collude; units are
+persons, so releases on two runs, or two periods, over the same persons are one model). It
+keeps, per release, the table's dimensions, each entry's person, leaf cell and numerator flag, the threshold
 and which cells were hidden; per unit the hash of its membership signature (atoms,
 ``atoms.Signatures``); the set hashes that were published or hidden; and the answers given,
 by request fingerprint, so an identical request is answered from the ledger and adds
@@ -43,6 +43,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS releases (id INTEGER PRIMARY KEY, blob BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS answers (fingerprint TEXT PRIMARY KEY, blob BLOB NOT NULL);
 """
+UNITS = "person"
+"""What a unit is in a stored release; releases of another unit model cannot be related."""
 EMPTY_SET = int(TableFigures(TableStructure([Dimension("d", ["x"])]),
                              Membership(np.zeros(0, np.uint64), np.zeros(0, np.int64))
                              ).hashes[0, 0])
@@ -93,7 +95,7 @@ class StoredRelease:
     def to_bytes(self) -> bytes:
         m = self.membership
         out = io.BytesIO()
-        meta = {"dimensions": [d.to_json() for d in self.dimensions], "k": self.k,
+        meta = {"units": UNITS, "dimensions": [d.to_json() for d in self.dimensions], "k": self.k,
                 "measure": self.measure, "rate": m.flag is not None,
                 "reads": self.reads.to_json() if self.reads is not None else None}
         np.savez_compressed(out, units=m.units, leaf=m.leaf,
@@ -106,6 +108,11 @@ class StoredRelease:
     def from_bytes(cls, release_id: int, data: bytes) -> StoredRelease:
         z = np.load(io.BytesIO(data))
         meta = json.loads(bytes(z["meta"]).decode())
+        if meta.get("units") != UNITS:
+            raise LedgerError(
+                f"release {release_id} of the release ledger counts persons per period (a ledger "
+                "made before units were persons), so it cannot be related to new releases. Move "
+                "the ledger file aside for the auditors and start the broker with a new one")
         flag = z["flag"] if meta["rate"] else None
         return cls(release_id, tuple(Dimension.from_json(d) for d in meta["dimensions"]),
                    Membership(z["units"], z["leaf"], flag), z["suppressed"], meta["k"],

@@ -40,6 +40,10 @@ class Finding:
     truth: int
     low: float
     high: float
+    row: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """The figure over the attacker's atom columns (for estimating it from noisy releases)."""
+    published: bool = False
+    """A published figure whose stated noise the attacker removed (not a hidden figure)."""
 
     @property
     def pinned(self) -> bool:
@@ -118,21 +122,23 @@ def attack(releases: Sequence[Release], data: Mapping[str, LinkedData], *, use_l
     model = AtomModel(releases, nested_runs=nested_runs)
     truth = true_figures(model, data)
     constraints, targets = [], {}
-    bound_of = {}
+    bound_of, noisy = {}, set()
     for figure in model.figures():
         release = model.releases[figure.release]
         table = release.tables[figure.table]
         cell = table.cells[figure.cell]
         row, value = model.row(figure), model.released_value(figure)
         if value is not None:
-            bound_of[figure] = table.bound
-            if abs(value - truth[figure]) > table.bound:
+            bound = table.bound * (2 if figure.what == "complement" else 1)   # count - numerator
+            bound_of[figure] = bound
+            if abs(value - truth[figure]) > bound:
                 raise AssertionError(f"{_figure_label(figure, release)}: published {value}, true "
                                      f"{truth[figure]}: the attacker misreads the release")
             if figure.what != "complement":
-                constraints.append((row, value - table.bound, value + table.bound))
-            if table.bound and value <= 2 * release.k:
+                constraints.append((row, value - bound, value + bound))
+            if bound and value <= 2 * release.k:
                 targets[figure] = (row, truth[figure])
+                noisy.add(figure)
             continue
         targets[figure] = (row, truth[figure])
         if use_labels:
@@ -143,12 +149,12 @@ def attack(releases: Sequence[Release], data: Mapping[str, LinkedData], *, use_l
         for table in release.tables:
             outcome.labelled += sum(_label(c) for c in table.cells if not c.published)
         outcome.percent_texts += len(PERCENT.findall(release.text))
-    _bound_targets(model, constraints, targets, outcome)
+    _bound_targets(model, constraints, targets, noisy, outcome)
     outcome.derived = _derived_groups(model, truth, bound_of)
     return outcome
 
 
-def _bound_targets(model: AtomModel, constraints, targets, outcome: Outcome) -> None:
+def _bound_targets(model: AtomModel, constraints, targets, noisy, outcome: Outcome) -> None:
     unique: dict[bytes, tuple[np.ndarray, int]] = {}
     for figure, (row, value) in targets.items():
         unique.setdefault(row.tobytes(), (row, value))
@@ -162,7 +168,7 @@ def _bound_targets(model: AtomModel, constraints, targets, outcome: Outcome) -> 
             raise AssertionError(f"{label}: true value {value} outside the attacker's interval "
                                  f"[{low}, {high}]: the attacker's model is wrong")
         if broken(value, low, high):
-            outcome.broken.append(Finding(label, value, low, high))
+            outcome.broken.append(Finding(label, value, low, high, row, figure in noisy))
 
 
 def _derived_groups(model: AtomModel, truth: Mapping[FigureId, int],
@@ -192,5 +198,5 @@ def _derived_groups(model: AtomModel, truth: Mapping[FigureId, int],
             if broken(a, low, high):
                 found.append(Finding(f"{_figure_label(big, model.releases[big.release])} minus "
                                      f"{_figure_label(small, model.releases[small.release])}",
-                                     a, low, high))
+                                     a, low, high, model.row(big) - model.row(small)))
     return found

@@ -161,4 +161,11 @@ SCENARIOS: dict[str, Scenario] = {
         "one table asked four ways: dimensions reordered, reference date one day later, the "
         "period as a one-year list",
         "nothing if the same persons get the same figures; averaging if any noise differs"),
+    "one_status_from_two_periods": Scenario(
+        (_rate("a", "employment_rate", [ORIGIN, "sex", BROAD], period=2023),
+         _rate("b", "employment_rate_after_2y", [ORIGIN, "sex", BROAD], period=2021)),
+        "the employment rate of 2023, and the employment rate two years after 2021 (the same "
+        "position at the end of 2023, for the 2021 population)",
+        "the persons of 2023 who were not in the 2021 population, and their status, as "
+        "differences of the two rates' cohorts and numerators"),
 }

@@ -24,7 +24,7 @@ from server.config import load_config
 
 from tests.attack.attacker import attack
 from tests.attack.broker import ask, link, make_pki, write_extracts
-from tests.attack.conftest import NEWCOMERS, newcomers, without
+from tests.attack.population import NEWCOMERS, newcomers, without
 from tests.attack.releases import from_answer
 
 PERSONS = 2_500
