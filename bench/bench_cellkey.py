@@ -166,7 +166,7 @@ def run_scenario(name: str, runs, folder: Path, ptable: PerturbationTable) -> di
         exposed: list[Finding] = []
         for way, answered, extra in ((base, exact, 0.0), (f"{base}+noise", noisy, perturb_seconds)):
             releases = [from_answer(a, ask.requester, ask.run, k=K) for ask, a in answered]
-            outcome = attack(releases, runs)
+            outcome = attack(releases, runs, denoise=False)
             if way == base:
                 exposed = pinned_groups(outcome)
             cells = [c for _, a in answered for t in a["tables"] for c in t["cells"]]
@@ -177,8 +177,7 @@ def run_scenario(name: str, runs, folder: Path, ptable: PerturbationTable) -> di
                 hidden=sum(c["status"] != "published" for c in cells),
                 abs_error=sum(counts), published=len(counts), changed=sum(e > 0 for e in counts),
                 rate_error_x1000=round(1000 * sum(rates)), rates=len(rates),
-                narrowed=sum(not f.published for f in outcome.broken),
-                denoised=sum(f.published for f in outcome.broken), derived=len(outcome.derived),
+                narrowed=len(outcome.broken), derived=len(outcome.derived),
                 exposed=total, recovered=hits, millis=round(1000 * (seconds + extra)))
     return figures
 

@@ -29,6 +29,8 @@ class Plan:
     """Every source the request reads: population, measures and dimensions (for authorisation)."""
     reads: Mapping[str, disclosure.Reads]
     """Per measure, what decides a person's cell in its table."""
+    statuses: Mapping[str, str]
+    """Per rate measure, its numerator status by name (see ``status_name``)."""
 
 
 def plan(request: AggregateRequest) -> Plan:
@@ -49,7 +51,17 @@ def plan(request: AggregateRequest) -> Plan:
         for ref, kind in zip(request.dimensions, kinds, strict=True):
             classification[f"dimension {ref.key}@{period}"] = _names(kind.attributes, period)
     reads = {m.name: _reads(m, population, classification, request.periods) for m in measures}
-    return Plan(request, population, measures, dimensions, frozenset(sources), reads)
+    statuses = {m.name: status_name(m, request.periods) for m in measures if m.kind == "rate"}
+    return Plan(request, population, measures, dimensions, frozenset(sources), reads, statuses)
+
+
+def status_name(measure: registry.Measure, periods: Iterable[int]) -> str:
+    """A rate's numerator status named by its conditions' SQL for each period. Two rates with
+    one name state the same fact of a person (the employment rate of 2023 and the employment
+    rate two years after 2021 both read the end-2023 position), so the release ledger lets a
+    person's status flip in both at once or in neither."""
+    return " | ".join(sorted({condition.sql(period) for period in periods
+                              for condition in measure.numerator}))
 
 
 def _names(attributes: Iterable[Attr], period: int) -> frozenset[str]:

@@ -57,7 +57,7 @@ def answer_request(request: AggregateRequest | Plan, data: LinkedData, k: int,
     inputs = [disclosure.TableInput(
         tuple(disclosure.Dimension(d.name, d.categories) for d in e.leaf.dimensions),
         e.leaf.counts, e.membership, e.leaf.numerators,
-        name if e.leaf.numerators is not None else "", resolved.reads[name])
+        resolved.statuses.get(name, ""), resolved.reads[name])
         for name, e in evaluated.items()]
 
     def render(released) -> bytes:

@@ -1,10 +1,11 @@
 """Disclosure control for released tables: primary rules, secondary suppression, an
-attacker audit, a release ledger against differencing, and optional cell-key perturbation.
+attacker audit, and a release ledger against differencing.
 
 Entry points: ``release_tables`` (the broker: the tables of one request over persons,
 audited jointly with every earlier release in a ``PersonLedger``), ``protect`` (one table,
 optionally against a name-keyed ``ReleaseLedger``, for ``linkage protect``),
-``table_rows`` (render a ``ProtectedTable`` for CSV/JSON), and ``cellkey`` (perturbation).
+``table_rows`` (render a ``ProtectedTable`` for CSV/JSON), and ``cellkey`` (the perturbation
+table weighed, not adopted).
 """
 
 from linkage.disclosure.errors import (DisclosureError, LedgerError, ProtectionRefused,

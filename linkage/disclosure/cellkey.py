@@ -1,64 +1,26 @@
-"""Optional cell-key perturbation (ABS/ONS style), applied after suppression. Off by default.
+"""The perturbation table of the cell-key method (ABS TableBuilder, ONS census 2021).
 
-* Record key: HMAC-SHA256(secret, entity id), first 4 bytes as an integer in [0, 2**32).
-  It depends only on the person (the linked entity) and the secret, so it is the same in
-  every table and every snapshot.
-* Cell key: the sum of the record keys of the persons in the cell, modulo 2**32 (margins:
-  the sum of their leaf cells' keys). The same set of persons always has the same key,
-  so the same cell gets the same noise in every table: repeating or re-slicing a query
-  cannot average the noise away.
-* Perturbation table: for an original count i the noise v is drawn (by the cell key) from a
-  distribution on -D..D with mean 0 and variance V (maximum entropy), never taking a
-  count of ``floor`` or more below ``floor``, and zero staying zero. Counts below the
-  floor are not perturbed: in a released table they are suppressed anyway.
-* Rates are computed from the perturbed numerator and denominator (a true rate next to a
-  perturbed count would let an attacker recover the true count).
+Weighed for the broker in ``bench/bench_cellkey.py`` and not adopted (docs/disclosure.md,
+"Cell-key perturbation"): the broker publishes exact figures under suppression audited over
+persons. The table is kept for that measurement, so that it can be repeated.
 
-Keep D, V and the secret confidential; publish only that small noise is added.
+For an original count i the noise v is drawn by a cell key (uniform in [0, 2**32), the sum
+of the record keys of the cell's persons) from a distribution on -D..D with mean 0 and
+variance V (maximum entropy), never taking a count of ``floor`` or more below ``floor``, and
+zero staying zero. Counts below the floor are not perturbed: in a released table they are
+suppressed anyway.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import brentq, fsolve
 
 from linkage.disclosure.errors import DisclosureError
-from linkage.disclosure.result import ProtectedTable
-from linkage.disclosure.table import TableStructure
 
 MODULUS = 1 << 32
-MIN_SECRET_BYTES = 32
-
-
-def load_secret(path: str | Path) -> bytes:
-    """The cell-key secret from a file (at least 32 bytes; kept out of the command line)."""
-    try:
-        secret = Path(path).read_bytes().strip()
-    except OSError as exc:
-        raise DisclosureError(f"cannot read the cell-key secret {path}: {exc.strerror}") from None
-    if len(secret) < MIN_SECRET_BYTES:
-        raise DisclosureError(f"the cell-key secret in {path} is shorter than "
-                              f"{MIN_SECRET_BYTES} bytes; generate a longer random one")
-    return secret
-
-
-def record_key(entity_id: str, secret: bytes) -> int:
-    digest = hmac.new(secret, entity_id.encode("utf-8"), hashlib.sha256).digest()
-    return int.from_bytes(digest[:4], "big")
-
-
-def record_keys(entity_ids: Iterable[str], secret: bytes) -> np.ndarray:
-    return np.fromiter((record_key(e, secret) for e in entity_ids), dtype=np.int64)
-
-
-def cell_key(keys: Iterable[int]) -> int:
-    return int(sum(int(k) for k in keys) % MODULUS)
 
 
 @dataclass(frozen=True)
@@ -120,38 +82,3 @@ def _row(i: int, support: np.ndarray, variance: float, floor: int) -> np.ndarray
         p = moments((a, b))[0]
     out[allowed] = p
     return out
-
-
-def perturb(table: ProtectedTable, leaf_keys: Mapping[tuple[str, ...], int],
-            ptable: PerturbationTable,
-            numerator_leaf_keys: Mapping[tuple[str, ...], int] | None = None) -> ProtectedTable:
-    """Adds cell-key noise to the published values of a protected table.
-
-    ``leaf_keys`` maps each leaf cell to its cell key (sum of its persons' record keys mod
-    2**32); margin keys are derived by summation. A rate table needs
-    ``numerator_leaf_keys`` (the keys of the persons counted in the numerator).
-    """
-    if table.is_rate and numerator_leaf_keys is None:
-        raise DisclosureError("a rate table needs the numerator's cell keys to be perturbed")
-    structure = TableStructure(table.dimensions)
-    den_keys = _cell_keys(structure, leaf_keys)
-    num_keys = _cell_keys(structure, numerator_leaf_keys) if table.is_rate else None
-    cells = []
-    for c, cell in enumerate(table.cells):
-        if cell.value is None:
-            cells.append(cell)
-            continue
-        value = cell.value + ptable.noise_for(cell.value, int(den_keys[c]))
-        numerator = cell.numerator
-        if numerator is not None:
-            numerator = numerator + ptable.noise_for(numerator, int(num_keys[c]))
-            numerator = min(numerator, value)
-        cells.append(replace(cell, value=value, numerator=numerator))
-    return replace(table, cells=tuple(cells), _index={})
-
-
-def _cell_keys(structure: TableStructure, leaf_keys: Mapping[tuple[str, ...], int]) -> np.ndarray:
-    inner = np.zeros(structure.n_inner, dtype=np.int64)
-    for key, value in leaf_keys.items():
-        inner[structure.inner_index(key)] = int(value) % MODULUS
-    return np.asarray(structure.A.astype(np.int64) @ inner, dtype=np.int64) % MODULUS

@@ -43,7 +43,7 @@ class TableInput:
     counts: Mapping[tuple[str, ...], int]
     membership: Membership
     numerators: Mapping[tuple[str, ...], int] | None = None
-    measure: str = ""            # the numerator measure of a rate table
+    measure: str = ""            # a rate table: the name of its numerator status
     reads: Reads | None = None   # what decides a unit's cell (None: anything)
 
 

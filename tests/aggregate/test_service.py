@@ -140,3 +140,18 @@ def test_the_plan_names_the_sources_of_population_measures_and_dimensions():
                             "measures": ["outflow_to_work_12m"], "dimensions": ["integration_outcome", "sex"],
                             "reference_date": D(2024, 12, 31)})
     assert plan(req).sources == {"vdab", "integration", "ksz"}
+
+
+def _status(measure: str, period: int, population: str = "ksz") -> str:
+    req = validate_request({"authorisation": "A", "population": population, "period": period,
+                            "measures": [measure], "dimensions": ["sex"],
+                            "reference_date": D(2024, 12, 31)})
+    return plan(req).statuses[measure]
+
+
+def test_rates_stating_the_same_fact_of_a_person_share_one_status_name():
+    """The employment rate of 2023 and the rate two years after 2021 both read the end-2023
+    position: the ledger must flip a person's status in both or in neither."""
+    assert _status("employment_rate", 2023) == _status("employment_rate_after_2y", 2021)
+    assert _status("employment_rate", 2023) != _status("employment_rate", 2022)
+    assert _status("outflow_to_work_6m", 2022, "vdab") != _status("outflow_to_work_12m", 2022, "vdab")

@@ -42,8 +42,6 @@ class Finding:
     high: float
     row: np.ndarray | None = field(default=None, compare=False, repr=False)
     """The figure over the attacker's atom columns (for estimating it from noisy releases)."""
-    published: bool = False
-    """A published figure whose stated noise the attacker removed (not a hidden figure)."""
 
     @property
     def pinned(self) -> bool:
@@ -115,14 +113,16 @@ def _figure_label(figure: FigureId, release: Release) -> str:
 
 
 def attack(releases: Sequence[Release], data: Mapping[str, LinkedData], *, use_labels: bool = False,
-           nested_runs: bool = True) -> Outcome:
+           nested_runs: bool = True, denoise: bool = True) -> Outcome:
+    """``denoise``: also bound small published figures under a stated noise bound (whether
+    the noise can be removed); without it only hidden figures are bounded."""
     outcome = Outcome(releases=len(releases))
     if not releases:
         return outcome
     model = AtomModel(releases, nested_runs=nested_runs)
     truth = true_figures(model, data)
     constraints, targets = [], {}
-    bound_of, noisy = {}, set()
+    bound_of = {}
     for figure in model.figures():
         release = model.releases[figure.release]
         table = release.tables[figure.table]
@@ -136,9 +136,8 @@ def attack(releases: Sequence[Release], data: Mapping[str, LinkedData], *, use_l
                                      f"{truth[figure]}: the attacker misreads the release")
             if figure.what != "complement":
                 constraints.append((row, value - bound, value + bound))
-            if bound and value <= 2 * release.k:
+            if denoise and bound and value <= 2 * release.k:
                 targets[figure] = (row, truth[figure])
-                noisy.add(figure)
             continue
         targets[figure] = (row, truth[figure])
         if use_labels:
@@ -149,12 +148,12 @@ def attack(releases: Sequence[Release], data: Mapping[str, LinkedData], *, use_l
         for table in release.tables:
             outcome.labelled += sum(_label(c) for c in table.cells if not c.published)
         outcome.percent_texts += len(PERCENT.findall(release.text))
-    _bound_targets(model, constraints, targets, noisy, outcome)
+    _bound_targets(model, constraints, targets, outcome)
     outcome.derived = _derived_groups(model, truth, bound_of)
     return outcome
 
 
-def _bound_targets(model: AtomModel, constraints, targets, noisy, outcome: Outcome) -> None:
+def _bound_targets(model: AtomModel, constraints, targets, outcome: Outcome) -> None:
     unique: dict[bytes, tuple[np.ndarray, int]] = {}
     for figure, (row, value) in targets.items():
         unique.setdefault(row.tobytes(), (row, value))
@@ -168,7 +167,7 @@ def _bound_targets(model: AtomModel, constraints, targets, noisy, outcome: Outco
             raise AssertionError(f"{label}: true value {value} outside the attacker's interval "
                                  f"[{low}, {high}]: the attacker's model is wrong")
         if broken(value, low, high):
-            outcome.broken.append(Finding(label, value, low, high, row, figure in noisy))
+            outcome.broken.append(Finding(label, value, low, high, row))
 
 
 def _derived_groups(model: AtomModel, truth: Mapping[FigureId, int],
