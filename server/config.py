@@ -57,6 +57,9 @@ class BrokerConfig:
     max_concurrent_rpcs: int = 64
     minimum_cell_size: int = 5
     """System minimum k for released tables: an authorisation may raise it, never lower it."""
+    audit_time_limit_seconds: float = 300.0
+    """Longest a table's joint audit may take (or the requester's deadline, if shorter); past
+    it the request gets a retryable UNAVAILABLE and nothing is released or recorded."""
     retention_days: float = 30.0
     """Superseded extracts (and runs over them) are deleted this long after supersession."""
     upload_expiry_hours: float = 24.0
@@ -91,6 +94,8 @@ class BrokerConfig:
             raise ConfigError(f"clk_bits must be a positive multiple of 8, not {self.clk_bits}")
         if self.clk_retention not in CLK_RETENTION:
             raise ConfigError(f"clk_retention must be one of {', '.join(CLK_RETENTION)}, not {self.clk_retention!r}")
+        if self.audit_time_limit_seconds <= 0:
+            raise ConfigError("audit_time_limit_seconds must be positive")
         if self.upload_expiry_hours <= 0 or self.retention_sweep_seconds <= 0:
             raise ConfigError("upload_expiry_hours and retention_sweep_seconds must be positive")
         if self.metrics_listen and not _host_port(self.metrics_listen):
@@ -119,7 +124,7 @@ _TYPES = {
     "clk_retention": str, "metrics_listen": str, "upload_expiry_hours": (int, float),
     "retention_sweep_seconds": (int, float),
     "clk_bits": int, "max_chunk_bytes": int, "max_extract_bytes": int, "max_workers": int,
-    "max_concurrent_rpcs": int, "minimum_cell_size": int, "threshold": (int, float), "retention_days": (int, float),
+    "max_concurrent_rpcs": int, "minimum_cell_size": int, "audit_time_limit_seconds": (int, float), "threshold": (int, float), "retention_days": (int, float),
     "shutdown_grace_seconds": (int, float), "policy_poll_seconds": (int, float),
 }
 

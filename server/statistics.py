@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import math
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +27,7 @@ from linkage.aggregate.request import RequestError, validate_request
 from linkage.aggregate.plan import plan
 from linkage.aggregate.service import answer_request
 from linkage.auditlog import request_entry
-from linkage.disclosure import AeadSealer, LedgerError, PersonLedger, ProtectionRefused
+from linkage.disclosure import AeadSealer, AuditUnfinished, LedgerError, PersonLedger, ProtectionRefused
 from proto.linkage.v1 import audit_pb2, statistics_pb2, statistics_pb2_grpc
 from server.audit_service import tree_head_message
 from server.events import Recorder
@@ -80,9 +82,11 @@ def table_hash(answer: AggregateAnswer) -> str:
 
 class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
     def __init__(self, guard: Guard, store: Store, recorder: Recorder, data_dir: str | Path,
-                 minimum_cell_size: int = 5, today: Callable[[], _dt.date] = _dt.date.today) -> None:
+                 minimum_cell_size: int = 5, today: Callable[[], _dt.date] = _dt.date.today,
+                 audit_time_limit: float = 300.0) -> None:
         self.guard = guard
         self.minimum_cell_size = minimum_cell_size
+        self.audit_time_limit = audit_time_limit
         self._linked: tuple[str, LinkedData] | None = None
         """The latest run's linked data, kept decrypted in memory between requests."""
         self.store = store
@@ -139,11 +143,16 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
                                "no completed linkage run yet: upload the extracts and start a run")
         run_id = latest[0].run_id
         data = self._linked_data(run_id)
+        remaining = context.time_remaining()
+        deadline = time.monotonic() + min(self.audit_time_limit, remaining if remaining is not None else math.inf)
         try:
-            answer = answer_request(resolved, data, k=k, ledger=self.ledger, minimum=self.minimum_cell_size)
+            answer = answer_request(resolved, data, k=k, ledger=self.ledger, minimum=self.minimum_cell_size,
+                                    deadline=deadline)
         except (ProtectionRefused, LedgerError) as exc:
             raise self._refuse(identity, request.to_dict(), grpc.StatusCode.FAILED_PRECONDITION,
                                str(exc)) from None
+        except AuditUnfinished as exc:
+            raise self._refuse(identity, request.to_dict(), grpc.StatusCode.UNAVAILABLE, str(exc)) from None
         # Counts of hidden cells by internal reason: for auditors, never per cell.
         with self._log_lock:
             index = self.recorder.note(**_entry(

@@ -34,14 +34,16 @@ UNLINKED_NOTE = (
 
 
 def answer_request(request: AggregateRequest | Plan, data: LinkedData, k: int,
-                   ledger: "disclosure.PersonLedger | disclosure.ReleaseLedger | None" = None, minimum: int = 2) -> AggregateAnswer:
+                   ledger: "disclosure.PersonLedger | disclosure.ReleaseLedger | None" = None, minimum: int = 2,
+                   deadline: float | None = None) -> AggregateAnswer:
     """The protected tables of every measure, with the metadata to read them.
 
     ``k`` is the authorisation's minimum cell size; ``minimum`` the system's, below which
     no ``k`` is accepted. With a ``ledger`` the tables are audited jointly with every
     earlier release on the same persons and recorded; an identical request is answered
     from the ledger. Cells say ``published`` or ``suppressed``, nothing more; the answer's
-    ``suppression_reasons`` (counts, not serialised) are for the audit log."""
+    ``suppression_reasons`` (counts, not serialised) are for the audit log. Past ``deadline``
+    (``time.monotonic()``) the audit stops with ``AuditUnfinished`` and records nothing."""
     resolved = request if isinstance(request, Plan) else plan(request)
     request = resolved.request
     k = max(k, minimum)
@@ -66,7 +68,8 @@ def answer_request(request: AggregateRequest | Plan, data: LinkedData, k: int,
     if ledger is None:
         released = disclosure.release_alone(inputs, k, minimum)
         return _answer(request, data, k, leaves, released, {})
-    released, _, stats = disclosure.release_tables(inputs, k, minimum, ledger, fingerprint, render)
+    released, _, stats = disclosure.release_tables(inputs, k, minimum, ledger, fingerprint, render,
+                                                   deadline)
     return _answer(request, data, k, leaves, released, stats)
 
 

@@ -8,8 +8,8 @@ optionally against a name-keyed ``ReleaseLedger``, for ``linkage protect``),
 table weighed, not adopted).
 """
 
-from linkage.disclosure.errors import (DisclosureError, LedgerError, ProtectionRefused,
-                                       TableError, ThresholdError)
+from linkage.disclosure.errors import (AuditUnfinished, DisclosureError, LedgerError,
+                                       ProtectionRefused, TableError, ThresholdError)
 from linkage.disclosure.ledger import ReleaseLedger
 from linkage.disclosure.person_ledger import AeadSealer, PersonLedger, Sealer
 from linkage.disclosure.protect import DEFAULT_K, protect
@@ -21,7 +21,7 @@ from linkage.disclosure.result import (RULES_VERSION, AuditSummary, Cell, Protec
 from linkage.disclosure.table import TOTAL, Dimension
 
 __all__ = [
-    "DEFAULT_K", "RULES_VERSION", "TOTAL", "AeadSealer", "AuditSummary", "Cell", "Dimension",
+    "DEFAULT_K", "RULES_VERSION", "TOTAL", "AeadSealer", "AuditSummary", "AuditUnfinished", "Cell", "Dimension",
     "DisclosureError", "LedgerError", "PersonLedger", "ProtectedTable", "ProtectionRefused",
     "Reads", "ReleaseLedger", "ReleasedTable", "Sealer", "TableError", "TableInput", "ThresholdError",
     "protect", "release_alone", "release_tables", "table_rows",

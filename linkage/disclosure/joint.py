@@ -31,6 +31,7 @@ can be hidden and none is public, the request is refused.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -41,7 +42,7 @@ from scipy.sparse.csgraph import connected_components
 
 from linkage.disclosure.atoms import COMP, DEN, NUM, Signatures, TableFigures, mix64
 from linkage.disclosure.audit import requirement_met
-from linkage.disclosure.errors import CANNOT_RELEASE, ProtectionRefused
+from linkage.disclosure.errors import CANNOT_RELEASE, UNFINISHED, AuditUnfinished, ProtectionRefused
 from linkage.disclosure.reads import Reads, status_can_flip
 
 EPS = 1e-7
@@ -279,14 +280,16 @@ class _ComponentLPs:
 
 
 def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
-                recheck_earlier: bool = True) -> JointResult:
+                recheck_earlier: bool = True, deadline: float | None = None) -> JointResult:
     """Audits the new releases (``new=True``) with the earlier ones; hides more cells of
     the new releases until every figure is protected. ``signatures`` must already include
-    every release given. Raises ProtectionRefused if nothing new can be hidden to fix it."""
+    every release given. Raises ProtectionRefused if nothing new can be hidden to fix it,
+    and AuditUnfinished once ``time.monotonic()`` passes ``deadline``."""
     result = JointResult()
     new = [i for i, r in enumerate(releases) if r.new]
     while True:
         result.rounds += 1
+        check_deadline(deadline)
         model = _Model(releases, signatures)
         R, values, sources = model.published()
         ub = float(max([1.0] + [float(r.figures.values[0].max()) for r in releases]))
@@ -310,6 +313,7 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
         pool = [model.truth]
         failures = []
         for form, (value, kq) in zip(forms, needs):
+            check_deadline(deadline)
             P = np.column_stack(pool)
             reach = np.asarray(form @ P).ravel()
             if requirement_met(value, kq, math.ceil(reach.min() - 1e-6), math.floor(reach.max() + 1e-6)):
@@ -333,6 +337,11 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
                 added = True
         if not added and not _publish_what_is_public(releases, model, R, values, sources, ub, k):
             raise ProtectionRefused(CANNOT_RELEASE)
+
+
+def check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise AuditUnfinished(UNFINISHED)
 
 
 def _publish_what_is_public(releases: Sequence[AuditRelease], model: _Model, R: sp.csr_matrix,

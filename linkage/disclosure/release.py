@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linkage.disclosure.atoms import DEN, NUM, Membership, Signatures, TableFigures
-from linkage.disclosure.errors import ProtectionRefused
+from linkage.disclosure.errors import UNFINISHED, AuditUnfinished
 from linkage.disclosure.joint import AuditRelease, joint_audit
 from linkage.disclosure.person_ledger import EMPTY_SET, LedgerView, PersonLedger, StoredRelease
 from linkage.disclosure.protect import protect
@@ -110,8 +110,8 @@ def _adds_something(draft: StoredRelease, view: LedgerView) -> tuple[bool, bool]
     return bool(hidden - view.hidden - view.published), bool(shown - view.published)
 
 
-def _audit(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int, minimum: int
-           ) -> tuple[list[StoredRelease], list[ReleasedTable], dict]:
+def _audit(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int, minimum: int,
+           deadline: float | None = None) -> tuple[list[StoredRelease], list[ReleasedTable], dict]:
     """Protects the tables and audits them jointly with the releases of ``view``."""
     drafts, histories, primaries = [], [], []
     for i, table in enumerate(tables):
@@ -132,7 +132,8 @@ def _audit(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int
         model += [AuditRelease(d.release_id, d.figures, d.suppressed, d.k, d.measure, d.reads,
                                new=True, forced=h.forced)
                   for d, h in zip(drafts, histories)]
-        result = joint_audit(model, signatures, k, recheck_earlier=any(p for _, p in news))
+        result = joint_audit(model, signatures, k, recheck_earlier=any(p for _, p in news),
+                             deadline=deadline)
         stats.update(quantities=result.quantities, lp_solves=result.solves)
         added = {bi - base: cells for bi, cells in result.added.items()}
     released = [_released(d, h, p, added.get(i, set()))
@@ -147,15 +148,17 @@ def release_alone(tables: Sequence[TableInput], k: int, minimum: int) -> list[Re
 
 
 def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: PersonLedger,
-                   fingerprint: str, render: Callable[[list[ReleasedTable]], bytes]
-                   ) -> tuple[list[ReleasedTable], bytes, dict]:
+                   fingerprint: str, render: Callable[[list[ReleasedTable]], bytes],
+                   deadline: float | None = None) -> tuple[list[ReleasedTable], bytes, dict]:
     """Protects and records the tables of one request; returns them, the rendered answer
     (``render`` makes the bytes stored for an identical request) and audit statistics.
-    Raises ProtectionRefused when they cannot be released safely."""
+    Raises ProtectionRefused when they cannot be released safely, and AuditUnfinished
+    (retryable, nothing recorded) past ``deadline`` (``time.monotonic()``) or when the
+    ledger keeps changing under the audit."""
     for _ in range(MAX_ATTEMPTS):
         view = ledger.view()
         first = ledger.next_id(view)
-        drafts, released, stats = _audit(tables, view, first, k, minimum)
+        drafts, released, stats = _audit(tables, view, first, k, minimum, deadline)
         answer = render(released)
         keep = [d for d in drafts if any(_adds_something(d, view))]
         for i, d in enumerate(keep):
@@ -163,8 +166,7 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
         if ledger.commit(view, keep, fingerprint, answer):
             stats["recorded"] = len(keep)
             return released, answer, stats
-    raise ProtectionRefused("the release ledger is too busy to audit this request now; "
-                            "try again in a moment")
+    raise AuditUnfinished(UNFINISHED)
 
 
 def _released(draft: StoredRelease, history: _History, primary: np.ndarray,

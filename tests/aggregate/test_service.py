@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import time
 
 import pytest
 
@@ -13,7 +14,7 @@ from linkage.aggregate.request import validate_request
 from linkage.aggregate.plan import plan
 from linkage.aggregate.service import answer_request
 from linkage.aggregate import registry
-from linkage.disclosure import AeadSealer, LedgerError, PersonLedger
+from linkage.disclosure import AeadSealer, AuditUnfinished, LedgerError, PersonLedger
 
 from .helpers import ksz_person, linked
 
@@ -122,6 +123,18 @@ def test_the_ledger_at_rest_is_sealed(tmp_path):
     assert b"sem_regions" not in raw and b"belgium" not in raw and b"suppressed" not in raw
     with pytest.raises(LedgerError, match="another data key"):
         PersonLedger(path, AeadSealer(os.urandom(32)))
+
+
+def test_an_audit_past_its_deadline_stops_and_records_nothing(tmp_path):
+    data = linked(ksz=people(600))
+    with PersonLedger(tmp_path / "ledger.sqlite", AeadSealer(os.urandom(32))) as ledger:
+        answer_request(request(["persons"]), data, k=5, ledger=ledger)
+        late = request(["employment_rate"])
+        with pytest.raises(AuditUnfinished, match="nothing was released or recorded"):
+            answer_request(late, data, k=5, ledger=ledger, deadline=time.monotonic() - 1)
+        assert ledger.release_count == 1
+        answer_request(late, data, k=5, ledger=ledger, deadline=time.monotonic() + 600)
+        assert ledger.release_count == 2
 
 
 def test_metadata_names_versions_rules_and_caveats():

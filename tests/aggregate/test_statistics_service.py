@@ -73,12 +73,13 @@ def write_source(path, source: str, rows: list[dict], people: np.ndarray) -> Non
                                 [None] * len(rows), payload))
 
 
-def serve_statistics(broker, pki, tmp_path, minimum_cell_size=5):
+def serve_statistics(broker, pki, tmp_path, minimum_cell_size=5, audit_time_limit=300.0):
     """The statistics service on its own loopback port (the broker's TLS, policy and log)."""
     guard = Guard(broker.policies, RevocationList(pki / "crl.pem", pki / "ca.crt"), broker.recorder)
     clock = {"today": dt.date.today()}
     service = StatisticsService(guard, broker.store, broker.recorder, tmp_path / "data",
-                                minimum_cell_size, today=lambda: clock["today"])
+                                minimum_cell_size, today=lambda: clock["today"],
+                                audit_time_limit=audit_time_limit)
     server = grpc.server(ThreadPoolExecutor(max_workers=2))
     statistics_pb2_grpc.add_StatisticsServiceServicer_to_server(service, server)
     port = server.add_secure_port("127.0.0.1:0", server_credentials(pki))
@@ -212,3 +213,24 @@ def test_tables_over_a_cycle_are_audited_jointly_logged_by_reason_and_repeated_i
         assert set(entry["suppressed"]) <= {"primary", "secondary", "earlier", "joint"}
     ledger = tmp_path / "data" / "person_ledger.sqlite"
     assert ledger.exists() and b"belgium" not in ledger.read_bytes()
+
+
+def test_an_audit_past_its_time_limit_is_a_retryable_error_that_releases_nothing(
+        statistics_server, pki, tmp_path, capsys):
+    """A table whose joint audit takes longer than the broker allows gets UNAVAILABLE with what
+    to do, never a hang; nothing is recorded, so a broker with time to spare answers it."""
+    _, _, broker = statistics_server
+    hurried, address, _ = serve_statistics(broker, pki, tmp_path / "hurried", audit_time_limit=1e-9)
+    try:
+        assert aggregate(address, pki, tmp_path) == 2
+    finally:
+        hurried.stop(0.5)
+    err = capsys.readouterr().err
+    assert "UNAVAILABLE" in err and "nothing was released or recorded" in err and "Traceback" not in err
+    entries = [json.loads(e) for e in broker.log.entries(0, broker.log.size())]
+    assert [e["decision"] for e in entries if e["type"] == "request"] == ["refused"]
+    patient, address, _ = serve_statistics(broker, pki, tmp_path / "hurried")
+    try:
+        assert aggregate(address, pki, tmp_path) == 0
+    finally:
+        patient.stop(0.5)
