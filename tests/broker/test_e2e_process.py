@@ -5,6 +5,7 @@ After a kill and a restart nothing acknowledged is lost and nothing partial is v
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import signal
 import threading
@@ -13,9 +14,15 @@ import time
 import grpc
 import pytest
 
-from clients.broker_cmds import broker_info, connect, start_run, upload_extract, watch_run
+from clients.aggregate_cmd import ask_broker
+from clients.broker_cmds import BrokerCallError, broker_info, connect, start_run, upload_extract, watch_run
+from linkage.aggregate.compute import LinkedData
+from linkage.aggregate.request import validate_request
+from linkage.aggregate.service import request_fingerprint
+from linkage.disclosure import AeadSealer, PersonLedger
 from proto.linkage.v1 import broker_pb2, broker_pb2_grpc
-from server.keys import load_data_key
+from server.keys import LEDGER_SEAL, derived_key, load_data_key
+from server.statistics import LEDGER_FILE
 from server.storage import Store
 from server.process import BrokerProcess
 from tests.broker.helpers import make_extract, population_bits
@@ -176,3 +183,63 @@ def test_sighup_reloads_the_policy(pki, tmp_path):
         assert "audit" in broker_info(connect(broker.address, pki, "ksz")).permissions
     finally:
         assert broker.terminate() == 0
+
+
+def _requests(n: int):
+    """Distinct persons tables of the KSZ population (another reference date each time)."""
+    dimensions = (["sex"], ["age_band:broad"], ["sex", "age_band:broad"], ["origin_group:sem"])
+    return [validate_request({"authorisation": "IVC-24-001", "population": "ksz", "period": 2022,
+                              "measures": ["persons"], "dimensions": dimensions[i % len(dimensions)],
+                              "reference_date": dt.date(2024, 12, 31) - dt.timedelta(days=i)})
+            for i in range(n)]
+
+
+def test_killed_while_answering_tables(pki, tmp_path):
+    """kill -9 while requesters are being answered: every answer a requester received is in
+    the release ledger after the restart (record, then answer), and the ledger opens."""
+    data = tmp_path / "data"
+    people = population_bits(3000, seed=5)
+    broker = BrokerProcess(pki, pki / "policy.toml", data)
+    answered, stop = [], threading.Event()
+    try:
+        for i, source in enumerate(("ksz", "vdab")):
+            upload_extract(connect(broker.address, pki, source),
+                           make_extract(tmp_path / f"{source}.parquet", source, 3000, people=people, seed=i))
+        run = watch_run(connect(broker.address, pki, "operator"), start_run(connect(broker.address, pki, "operator")).run_id)
+        assert run.state == broker_pb2.RUN_STATE_COMPLETED
+
+        def requester() -> None:
+            channel = connect(broker.address, pki, "statistics")
+            for request in _requests(40):
+                if stop.is_set():
+                    return
+                try:
+                    ask_broker(channel, request, timeout=60)
+                    answered.append(request)
+                except BrokerCallError:
+                    if stop.is_set():
+                        return
+
+        thread = threading.Thread(target=requester, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 120
+        while len(answered) < 4:
+            assert time.monotonic() < deadline and thread.is_alive(), "no answers from the broker"
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        received = list(answered)
+        broker.kill()
+    thread.join(30)
+
+    key = derived_key(load_data_key(pki / "data.key"), LEDGER_SEAL)
+    with PersonLedger(data / LEDGER_FILE, AeadSealer(key)) as ledger:
+        snapshot = LinkedData({}, run.run_id)
+        missing = [r for r in received if ledger.answer(request_fingerprint(r, snapshot, 5)) is None]
+    assert len(received) >= 4 and not missing
+    restarted = BrokerProcess(pki, pki / "policy.toml", data)
+    try:
+        again = ask_broker(connect(restarted.address, pki, "statistics"), received[0], timeout=60)
+        assert again.run_id == run.run_id
+    finally:
+        assert restarted.terminate() == 0
