@@ -3,7 +3,7 @@
 Master problem: binary x_c per cell (1 = suppressed), minimise the information loss of the
 suppressed cells, ``fixed`` cells at 1 and ``forced`` cells at 0. Starting constraints: in
 every table relation holding an unsafe cell, some other cell is suppressed. Then,
-repeatedly: solve the master (HiGHS MIP, warm-started with the best known safe pattern),
+repeatedly: solve the master (HiGHS MIP),
 run the attacker LP for each unsafe quantity under that pattern (cells as variables,
 published cells at their value, suppressed cells in [0, ub]) and, where the interval is too
 narrow, add the capacity cut read from the LP's reduced costs. By weak duality the
@@ -14,14 +14,20 @@ like any other pattern.
 
 Speed: a quantity with a hypercube move over the pattern's cells (an integer witness,
 ``hypercube.witness_move``) needs no LP; the attacker LP is one HiGHS model re-solved with
-new bounds and objectives (warm start); the master keeps its cuts between rounds and gets a
-start solution, so a node limit still leaves a pattern at least as good as the start.
-Limits are counts (rounds, nodes), so the result does not depend on the machine's speed;
-``Limits.seconds`` is only a safety net.
+new bounds and objectives (warm start); the master keeps its cuts between rounds. A result
+that did not converge within the limits is not safe; ``protect``'s ``auto`` then keeps the
+heuristic's pattern.
+Limits are counts (rounds, nodes) and wall-clock budgets (per master solve and, for the
+broker's ``auto`` method, 1 s for the whole loop): a table the MIP cannot settle within the
+budget gets the heuristic's pattern, so on a loaded machine the chosen pattern of such a
+table can differ from run to run (both are audited; the broker answers a repeated request
+from its ledger).
 """
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import highspy
@@ -41,6 +47,9 @@ class Limits:
     rounds: int = 500          # master solves (each followed by cut separation)
     nodes: int = 100_000       # branch-and-bound nodes per master solve
     seconds: float = 600.0     # wall clock per master solve: a safety net only
+    total_seconds: float = math.inf
+    """Wall clock for the whole cut loop; past it the result is not converged (``auto`` then
+    keeps the heuristic's pattern), so a hard table costs bounded time."""
 
 
 @dataclass(frozen=True)
@@ -51,16 +60,26 @@ class OptimalResult:
     rounds: int
 
 
-def optimal_pattern(problem: SuppressionProblem, start: np.ndarray | None = None,
-                    limits: Limits = Limits()) -> OptimalResult:
-    """The cheapest pattern for the LP attacker (within ``limits``). ``start``, a pattern
-    known to be safe, is the master's incumbent from the first round."""
+def optimal_pattern(problem: SuppressionProblem, limits: Limits = Limits()) -> OptimalResult:
+    """The cheapest pattern for the LP attacker (within ``limits``).
+
+    The master is not warm-started with a known safe pattern: HiGHS 1.16 handed the start
+    back as optimal in the first round (its objective said otherwise), which ended the cut
+    loop at the start; without it the loop converged to patterns up to 1.44x cheaper on
+    2-D tables (bench/bench_disclosure.py)."""
     master = _Master(problem, limits)
     attacker = _AttackerLP(problem)
     proven = True
     pattern = problem.fixed.copy()
+    deadline = time.monotonic() + limits.total_seconds
     for rounds in range(1, limits.rounds + 1):
-        pattern, optimal = master.solve(start)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return OptimalResult(pattern, False, False, rounds - 1)
+        solved = master.solve(min(limits.seconds, remaining))
+        if solved is None:
+            return OptimalResult(pattern, False, False, rounds)
+        pattern, optimal = solved
         proven &= optimal
         cuts = attacker.violated_cuts(pattern)
         if not cuts:
@@ -114,19 +133,21 @@ class _Master:
                        rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32),
                        rows.data)
 
-    def solve(self, start: np.ndarray | None) -> tuple[np.ndarray, bool]:
-        if start is not None:
-            solution = highspy.HighsSolution()
-            solution.col_value = start.astype(float).tolist()
-            self.h.setSolution(solution)
+    def solve(self, seconds: float) -> tuple[np.ndarray, bool] | None:
+        """The master's pattern and whether it is optimal; None when a limit stopped HiGHS
+        before it found any pattern."""
+        self.h.setOptionValue("time_limit", float(seconds))
         self.h.run()
         status = self.h.getModelStatus()
         x = np.asarray(self.h.getSolution().col_value)
-        if status != highspy.HighsModelStatus.kOptimal and not (
+        if status == highspy.HighsModelStatus.kOptimal or (
                 len(x) and self.h.getInfo().primal_solution_status == 2):
-            raise RuntimeError("the suppression master problem has no feasible pattern: "
-                               f"{self.h.modelStatusToString(status)}")
-        return x > 0.5, status == highspy.HighsModelStatus.kOptimal
+            return x > 0.5, status == highspy.HighsModelStatus.kOptimal
+        if status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kSolutionLimit,
+                      highspy.HighsModelStatus.kIterationLimit):
+            return None
+        raise RuntimeError("the suppression master problem has no feasible pattern: "
+                           f"{self.h.modelStatusToString(status)}")
 
 
 class _AttackerLP:

@@ -48,7 +48,7 @@ DEFAULT_METHOD = "auto"
 COUNT_MEASURE = "count"
 REDUNDANCY_MAX_CELLS = 400   # heuristic patterns of tables up to this size get drop_redundant
 AUTO_MAX_CELLS = 1000        # tables up to this size get the optimal MIP under method auto
-AUTO_LIMITS = Limits(rounds=30, nodes=500, seconds=5.0)
+AUTO_LIMITS = Limits(rounds=30, nodes=500, seconds=1.0, total_seconds=1.0)
 OPTIMAL_MAX_CELLS = 3000     # method optimal refuses larger tables
 
 LeafValues = Mapping[tuple[str, ...], int]
@@ -191,11 +191,10 @@ def _secondary(problem: SuppressionProblem, method: str, history: _History,
                          redundancy=small)
     if method == "hypercube" or problem.structure.n_cells > AUTO_MAX_CELLS:
         return heuristic
-    result = optimal_pattern(problem, start=heuristic.pattern, limits=AUTO_LIMITS)
+    result = optimal_pattern(problem, limits=AUTO_LIMITS)
     if not result.converged or problem.loss(result.pattern) >= problem.loss(heuristic.pattern):
         return heuristic
-    mip = _audited(problem, result.pattern, history,
-                   "optimal MIP (Fischetti-Salazar cuts, warm-started by hypercubes)",
+    mip = _audited(problem, result.pattern, history, "optimal MIP (Fischetti-Salazar cuts)",
                    redundancy=small, minimal=result.proven)
     return mip if problem.loss(mip.pattern) < problem.loss(heuristic.pattern) else heuristic
 
