@@ -4,8 +4,8 @@ Per table: ``protect`` (primary rules, secondary suppression and the single-tabl
 told by the ledger which cells count persons published before (published again: the same
 persons give the same value) or hidden before (hidden again). Then the joint audit over
 atoms (``joint``) checks the new tables with every earlier release and hides more of the
-new tables where needed. The result is committed optimistically: if another request was
-committed meanwhile, the tables are audited again against the newer ledger.
+new tables where needed. Audits take turns on the ledger (``PersonLedger.turn``), so each
+commits against the ledger it audited.
 
 A table whose every set of persons was published or hidden before, with the same status,
 adds nothing and is not recorded again; an identical request is answered from the ledger.
@@ -110,16 +110,19 @@ def _adds_something(draft: StoredRelease, view: LedgerView) -> tuple[bool, bool]
     return bool(hidden - view.hidden - view.published), bool(shown - view.published)
 
 
+def _drafts(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int, minimum: int):
+    """Each table protected against the releases of ``view``: drafts, what each draft was
+    told by the ledger, its primary cells, and whether it hides or publishes anything new."""
+    drafted = [_draft(table, view, first_id + i, k, minimum) for i, table in enumerate(tables)]
+    drafts = [d for d, _, _ in drafted]
+    return drafts, [h for _, h, _ in drafted], [p for _, _, p in drafted], \
+        [_adds_something(d, view) for d in drafts]
+
+
 def _audit(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int, minimum: int,
            deadline: float | None = None) -> tuple[list[StoredRelease], list[ReleasedTable], dict]:
     """Protects the tables and audits them jointly with the releases of ``view``."""
-    drafts, histories, primaries = [], [], []
-    for i, table in enumerate(tables):
-        draft, history, primary = _draft(table, view, first_id + i, k, minimum)
-        drafts.append(draft)
-        histories.append(history)
-        primaries.append(primary)
-    news = [_adds_something(d, view) for d in drafts]
+    drafts, histories, primaries, news = _drafts(tables, view, first_id, k, minimum)
     stats = {"joint_releases": len(view.releases), "quantities": 0, "lp_solves": 0}
     added: dict[int, set[int]] = {}
     if any(h or p for h, p in news):
@@ -153,19 +156,27 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
     """Protects and records the tables of one request; returns them, the rendered answer
     (``render`` makes the bytes stored for an identical request) and audit statistics.
     Raises ProtectionRefused when they cannot be released safely, and AuditUnfinished
-    (retryable, nothing recorded) past ``deadline`` (``time.monotonic()``) or when the
-    ledger keeps changing under the audit."""
-    for _ in range(MAX_ATTEMPTS):
-        view = ledger.view()
-        first = ledger.next_id(view)
-        drafts, released, stats = _audit(tables, view, first, k, minimum, deadline)
+    (retryable, nothing recorded) past ``deadline`` (``time.monotonic()``, waiting for the
+    ledger's turn included) or when the ledger keeps changing under the audit."""
+    view = ledger.view()
+    drafts, histories, primaries, news = _drafts(tables, view, ledger.next_id(view), k, minimum)
+    if not any(h or p for h, p in news):   # every set shown or hidden before: no audit to wait for
+        released = [_released(d, h, p, set()) for d, h, p in zip(drafts, histories, primaries)]
         answer = render(released)
-        keep = [d for d in drafts if any(_adds_something(d, view))]
-        for i, d in enumerate(keep):
-            d.release_id = first + i
-        if ledger.commit(view, keep, fingerprint, answer):
-            stats["recorded"] = len(keep)
-            return released, answer, stats
+        if ledger.commit(view, [], fingerprint, answer):
+            return released, answer, {"joint_releases": len(view.releases), "recorded": 0}
+    with ledger.turn(deadline):
+        for _ in range(MAX_ATTEMPTS):
+            view = ledger.view()
+            first = ledger.next_id(view)
+            drafts, released, stats = _audit(tables, view, first, k, minimum, deadline)
+            answer = render(released)
+            keep = [d for d in drafts if any(_adds_something(d, view))]
+            for i, d in enumerate(keep):
+                d.release_id = first + i
+            if ledger.commit(view, keep, fingerprint, answer):
+                stats["recorded"] = len(keep)
+                return released, answer, stats
     raise AuditUnfinished(UNFINISHED)
 
 

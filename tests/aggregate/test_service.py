@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import threading
 import time
 
 import pytest
@@ -168,3 +169,32 @@ def test_rates_stating_the_same_fact_of_a_person_share_one_status_name():
     assert _status("employment_rate", 2023) == _status("employment_rate_after_2y", 2021)
     assert _status("employment_rate", 2023) != _status("employment_rate", 2022)
     assert _status("outflow_to_work_6m", 2022, "vdab") != _status("outflow_to_work_12m", 2022, "vdab")
+
+
+def test_audits_take_turns_and_waiting_counts_towards_the_deadline(tmp_path):
+    """Two requesters at once both get their tables, each audited against the other's; a
+    request that cannot get its turn before its deadline gets the retryable error."""
+    data = linked(ksz=people(600))
+    with PersonLedger(tmp_path / "ledger.sqlite", AeadSealer(os.urandom(32))) as ledger:
+        answers = {}
+        asks = {"a": request(["persons"]), "b": request(["persons"], ["origin_group:sem", "age_band:broad"])}
+        threads = [threading.Thread(target=lambda n=n: answers.__setitem__(
+            n, answer_request(asks[n], data, k=5, ledger=ledger))) for n in asks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert set(answers) == {"a", "b"} and ledger.release_count == 2
+        with ledger.turn():
+            waiting = threading.Thread(target=lambda: answers.__setitem__("late", pytest.raises(
+                AuditUnfinished, answer_request, request(["persons"], ["sex", "age_band:broad"]),
+                data, k=5, ledger=ledger, deadline=time.monotonic() + 0.2)))
+            waiting.start()
+            waiting.join()
+            # a table of sets shown or hidden before (margins of "a") needs no turn
+            margins = answer_request(request(["persons"], ["sex"]), data, k=5, ledger=ledger,
+                                     deadline=time.monotonic() + 0.2)
+        assert "nothing was released or recorded" in str(answers["late"].value)
+        assert margins.table("persons").cell(("Total",)).count == answers["a"].table("persons").cell(
+            ("Total", "Total")).count
+        assert ledger.release_count == 2
