@@ -120,9 +120,11 @@ def _drafts(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: in
 
 
 def _audit(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int, minimum: int,
-           deadline: float | None = None) -> tuple[list[StoredRelease], list[ReleasedTable], dict]:
-    """Protects the tables and audits them jointly with the releases of ``view``."""
-    drafts, histories, primaries, news = _drafts(tables, view, first_id, k, minimum)
+           deadline: float | None = None, drafted=None
+           ) -> tuple[list[StoredRelease], list[ReleasedTable], dict]:
+    """Protects the tables (unless ``drafted``, by ``_drafts`` on the same view) and audits
+    them jointly with the releases of ``view``."""
+    drafts, histories, primaries, news = drafted or _drafts(tables, view, first_id, k, minimum)
     stats = {"joint_releases": len(view.releases), "quantities": 0, "lp_solves": 0}
     added: dict[int, set[int]] = {}
     if any(h or p for h, p in news):
@@ -158,18 +160,20 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
     Raises ProtectionRefused when they cannot be released safely, and AuditUnfinished
     (retryable, nothing recorded) past ``deadline`` (``time.monotonic()``, waiting for the
     ledger's turn included) or when the ledger keeps changing under the audit."""
-    view = ledger.view()
-    drafts, histories, primaries, news = _drafts(tables, view, ledger.next_id(view), k, minimum)
+    seen = ledger.view()
+    drafted = _drafts(tables, seen, ledger.next_id(seen), k, minimum)
+    drafts, histories, primaries, news = drafted
     if not any(h or p for h, p in news):   # every set shown or hidden before: no audit to wait for
         released = [_released(d, h, p, set()) for d, h, p in zip(drafts, histories, primaries)]
         answer = render(released)
-        if ledger.commit(view, [], fingerprint, answer):
-            return released, answer, {"joint_releases": len(view.releases), "recorded": 0}
+        if ledger.commit(seen, [], fingerprint, answer):
+            return released, answer, {"joint_releases": len(seen.releases), "recorded": 0}
     with ledger.turn(deadline):
         for _ in range(MAX_ATTEMPTS):
             view = ledger.view()
             first = ledger.next_id(view)
-            drafts, released, stats = _audit(tables, view, first, k, minimum, deadline)
+            drafts, released, stats = _audit(tables, view, first, k, minimum, deadline,
+                                             drafted if view.version == seen.version else None)
             answer = render(released)
             keep = [d for d in drafts if any(_adds_something(d, view))]
             for i, d in enumerate(keep):
