@@ -32,11 +32,14 @@ class LedgerError(DisclosureError):
     """The release ledger is unreadable or inconsistent with the request."""
 
 
+UNFINISHED = ("the audit of this table against the tables released before on the same persons did "
+              "not finish in the time allowed; nothing was released or recorded. Try again later, "
+              "or ask for a smaller table")
+
+
 class AuditUnfinished(DisclosureError):
     """The audit did not finish in the time allowed, or the ledger kept changing under it.
     Nothing was released or recorded; the same request may succeed later (retryable)."""
 
-
-UNFINISHED = ("the audit of this table against the tables released before on the same persons did "
-              "not finish in the time allowed; nothing was released or recorded. Try again later, "
-              "or ask for a smaller table")
+    def __init__(self, message: str = UNFINISHED) -> None:
+        super().__init__(message)

@@ -42,7 +42,7 @@ from scipy.sparse.csgraph import connected_components
 
 from linkage.disclosure.atoms import COMP, DEN, NUM, Signatures, TableFigures, mix64
 from linkage.disclosure.audit import requirement_met
-from linkage.disclosure.errors import CANNOT_RELEASE, UNFINISHED, AuditUnfinished, ProtectionRefused
+from linkage.disclosure.errors import CANNOT_RELEASE, AuditUnfinished, ProtectionRefused
 from linkage.disclosure.reads import Reads, status_can_flip
 
 EPS = 1e-7
@@ -341,7 +341,7 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
 
 def check_deadline(deadline: float | None) -> None:
     if deadline is not None and time.monotonic() > deadline:
-        raise AuditUnfinished(UNFINISHED)
+        raise AuditUnfinished()
 
 
 def _publish_what_is_public(releases: Sequence[AuditRelease], model: _Model, R: sp.csr_matrix,

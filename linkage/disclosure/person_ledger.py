@@ -36,7 +36,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from linkage.disclosure.atoms import Membership, Signatures, TableFigures
-from linkage.disclosure.errors import UNFINISHED, AuditUnfinished, LedgerError
+from linkage.disclosure.errors import AuditUnfinished, LedgerError
 from linkage.disclosure.reads import Reads
 from linkage.disclosure.table import Dimension, TableStructure
 from linkage.sqlite import immediate_transaction
@@ -186,7 +186,7 @@ class PersonLedger:
         (``time.monotonic()``): past it, AuditUnfinished."""
         timeout = -1 if deadline is None else max(0.0, deadline - time.monotonic())
         if not self._turn.acquire(timeout=timeout):
-            raise AuditUnfinished(UNFINISHED)
+            raise AuditUnfinished()
         try:
             yield
         finally:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linkage.disclosure.atoms import DEN, NUM, Membership, Signatures, TableFigures
-from linkage.disclosure.errors import UNFINISHED, AuditUnfinished
+from linkage.disclosure.errors import AuditUnfinished
 from linkage.disclosure.joint import AuditRelease, joint_audit
 from linkage.disclosure.person_ledger import EMPTY_SET, LedgerView, PersonLedger, StoredRelease
 from linkage.disclosure.protect import protect
@@ -110,46 +110,63 @@ def _adds_something(draft: StoredRelease, view: LedgerView) -> tuple[bool, bool]
     return bool(hidden - view.hidden - view.published), bool(shown - view.published)
 
 
-def _drafts(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int, minimum: int):
-    """Each table protected against the releases of ``view``: drafts, what each draft was
-    told by the ledger, its primary cells, and whether it hides or publishes anything new."""
+@dataclass
+class _Drafts:
+    """The tables of one request protected against one view of the ledger, before the joint
+    audit: per table the draft release, what the ledger told it, its primary cells, and
+    whether it hides or publishes a set the ledger has not seen with that status."""
+
+    view: LedgerView
+    drafts: list[StoredRelease]
+    histories: list[_History]
+    primaries: list[np.ndarray]
+    news: list[tuple[bool, bool]]
+
+    @property
+    def adds_something(self) -> bool:
+        return any(h or p for h, p in self.news)
+
+    def released(self, added: dict[int, set[int]] | None = None) -> list[ReleasedTable]:
+        added = added or {}
+        return [_released(d, h, p, added.get(i, set()))
+                for i, (d, h, p) in enumerate(zip(self.drafts, self.histories, self.primaries))]
+
+
+def _drafts(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int,
+            minimum: int) -> _Drafts:
     drafted = [_draft(table, view, first_id + i, k, minimum) for i, table in enumerate(tables)]
     drafts = [d for d, _, _ in drafted]
-    return drafts, [h for _, h, _ in drafted], [p for _, _, p in drafted], \
-        [_adds_something(d, view) for d in drafts]
+    return _Drafts(view, drafts, [h for _, h, _ in drafted], [p for _, _, p in drafted],
+                   [_adds_something(d, view) for d in drafts])
 
 
-def _audit(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: int, minimum: int,
-           deadline: float | None = None, drafted=None
-           ) -> tuple[list[StoredRelease], list[ReleasedTable], dict]:
-    """Protects the tables (unless ``drafted``, by ``_drafts`` on the same view) and audits
-    them jointly with the releases of ``view``."""
-    drafts, histories, primaries, news = drafted or _drafts(tables, view, first_id, k, minimum)
+def _audit(drafted: _Drafts, k: int, deadline: float | None = None
+           ) -> tuple[list[ReleasedTable], dict]:
+    """The drafts audited jointly with the releases of their view (when they add anything)."""
+    view = drafted.view
     stats = {"joint_releases": len(view.releases), "quantities": 0, "lp_solves": 0}
     added: dict[int, set[int]] = {}
-    if any(h or p for h, p in news):
+    if drafted.adds_something:
         signatures = view.signatures.copy()
-        for d in drafts:
+        for d in drafted.drafts:
             signatures.add(d.release_id, d.membership)
         model = [AuditRelease(r.release_id, r.figures, r.suppressed, r.k, r.measure, r.reads)
                  for r in view.releases]
         base = len(model)
         model += [AuditRelease(d.release_id, d.figures, d.suppressed, d.k, d.measure, d.reads,
                                new=True, forced=h.forced)
-                  for d, h in zip(drafts, histories)]
-        result = joint_audit(model, signatures, k, recheck_earlier=any(p for _, p in news),
+                  for d, h in zip(drafted.drafts, drafted.histories)]
+        result = joint_audit(model, signatures, k, recheck_earlier=any(p for _, p in drafted.news),
                              deadline=deadline)
         stats.update(quantities=result.quantities, lp_solves=result.solves)
         added = {bi - base: cells for bi, cells in result.added.items()}
-    released = [_released(d, h, p, added.get(i, set()))
-                for i, (d, h, p) in enumerate(zip(drafts, histories, primaries))]
-    return drafts, released, stats
+    return drafted.released(added), stats
 
 
 def release_alone(tables: Sequence[TableInput], k: int, minimum: int) -> list[ReleasedTable]:
     """The tables of one request protected together, without a ledger (nothing recorded)."""
     empty = LedgerView(0, (), Signatures(), frozenset(), frozenset())
-    return _audit(tables, empty, 1, k, minimum)[1]
+    return _audit(_drafts(tables, empty, 1, k, minimum), k)[0]
 
 
 def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: PersonLedger,
@@ -162,9 +179,8 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
     ledger's turn included) or when the ledger keeps changing under the audit."""
     seen = ledger.view()
     drafted = _drafts(tables, seen, ledger.next_id(seen), k, minimum)
-    drafts, histories, primaries, news = drafted
-    if not any(h or p for h, p in news):   # every set shown or hidden before: no audit to wait for
-        released = [_released(d, h, p, set()) for d, h, p in zip(drafts, histories, primaries)]
+    if not drafted.adds_something:         # every set shown or hidden before: no audit to wait for
+        released = drafted.released()
         answer = render(released)
         if ledger.commit(seen, [], fingerprint, answer):
             return released, answer, {"joint_releases": len(seen.releases), "recorded": 0}
@@ -172,16 +188,17 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
         for _ in range(MAX_ATTEMPTS):
             view = ledger.view()
             first = ledger.next_id(view)
-            drafts, released, stats = _audit(tables, view, first, k, minimum, deadline,
-                                             drafted if view.version == seen.version else None)
+            if view.version != drafted.view.version:
+                drafted = _drafts(tables, view, first, k, minimum)
+            released, stats = _audit(drafted, k, deadline)
             answer = render(released)
-            keep = [d for d in drafts if any(_adds_something(d, view))]
+            keep = [d for d in drafted.drafts if any(_adds_something(d, view))]
             for i, d in enumerate(keep):
                 d.release_id = first + i
             if ledger.commit(view, keep, fingerprint, answer):
                 stats["recorded"] = len(keep)
                 return released, answer, stats
-    raise AuditUnfinished(UNFINISHED)
+    raise AuditUnfinished()
 
 
 def _released(draft: StoredRelease, history: _History, primary: np.ndarray,
