@@ -97,6 +97,10 @@ def _print_summary(result, rows: int, output: str) -> None:
     if q["token_vetoed_records"]:
         print(f"  {q['token_vetoed_records']:,} records kept out of their exact-token group "
               "(their CLKs contradict the shared national number)")
+    conflicts = sum(p["comparison"]["register_conflicts"] for p in q["pairs"]) \
+        + q["solver"]["rejected_register_conflict"]
+    if conflicts:
+        print(f"  {conflicts:,} similar pairs not linked: their national-register numbers differ")
     linked_groups = sum(n for size, n in q["groups"]["by_size"].items() if size != "1")
     print(f"{linked_groups:,} linked groups, {rows:,} rows written to {output}")
 

@@ -5,7 +5,8 @@ An extract is one Parquet file, inspectable with any Parquet tool (``duckdb``, `
 
 - ``record_id`` (string): the provider's opaque record reference;
 - ``clk`` (fixed-size binary, ``clk_bits / 8`` bytes): the clkhash Bloom filter;
-- ``exact_token`` (binary, 32 bytes, may be null): HMAC-SHA-256 token of a valid INSZ;
+- ``exact_token`` (binary, 32 bytes, may be null): the token of a valid INSZ, its first byte
+  the kind of number (:func:`linkage.insz.exact_token`);
 - the payload columns declared for the source in :mod:`linkage.sources`, typed.
 
 The header lives in the Parquet key-value metadata under ``linkage.*`` keys (see

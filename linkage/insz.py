@@ -1,10 +1,11 @@
 """The Belgian national number (INSZ/NISS: a national-register or a BIS number) and its
 keyed exact token.
 
-A valid number becomes HMAC-SHA-256 over its 11-digit compact form, keyed with a key that
-HKDF derives from the linkage secret with its own ``info`` string (so it is independent of
-the CLK keys). The broker sees only the token; without the secret it cannot test a guessed
-number. Invalid and missing numbers get no token: they are counted, never guessed at.
+A valid number becomes its kind (one byte: register or BIS number) and HMAC-SHA-256 over
+its 11-digit compact form (31 bytes), keyed with a key that HKDF derives from the linkage
+secret with its own ``info`` string (so it is independent of the CLK keys). The broker sees
+only the token; without the secret it cannot test a guessed number. Invalid and missing
+numbers get no token: they are counted, never guessed at.
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from linkage.errors import LinkageError
 
-TOKEN_SCHEME = "insz-hmac-sha256/hkdf-sha256/v1"
+TOKEN_SCHEME = "insz-kind-hmac-sha256/hkdf-sha256/v2"
 """Names how tokens are made; part of the extract fingerprint."""
+KIND_BYTE = {"nn": 1, "bis": 2}
+"""A token's first byte: the kind of number. The broker learns whether a record carries a
+national-register or a BIS number, so that two records with different register numbers are
+never linked while a BIS number later replaced by a register number still links
+(docs/matching.md, "Conflicting national numbers")."""
 
 _TOKEN_INFO = b"linkage/insz-token/v1"
 TOKEN_BYTES = 32
@@ -71,5 +77,7 @@ def token_key(secret: bytes) -> bytes:
 
 
 def exact_token(insz: Insz, key: bytes) -> bytes:
-    """HMAC-SHA-256 of the compact number under the token key (32 bytes)."""
-    return hmac.new(key, insz.compact.encode("ascii"), hashlib.sha256).digest()
+    """32 bytes: the kind of number (``KIND_BYTE``), then the first 31 bytes of the
+    HMAC-SHA-256 of the compact number under the token key."""
+    mac = hmac.new(key, insz.compact.encode("ascii"), hashlib.sha256).digest()
+    return bytes([KIND_BYTE[insz.kind]]) + mac[:TOKEN_BYTES - 1]

@@ -6,7 +6,8 @@
    99th percentile is the *unrelated bound* used to veto contradicted links.
 3. Link on exact tokens (:mod:`.tokens`).
 4. For every pair of sets, compare the records that may still link (those whose group lacks
-   the other set) and keep candidate pairs above a floor (:mod:`.candidates`).
+   the other set) and keep candidate pairs above a floor (:mod:`.candidates`), except pairs
+   whose groups hold different national-register numbers (:mod:`.tokens`, rule 3).
 5. Unless one is given, choose the threshold from the scores of the mutual-best candidate
    pairs (:mod:`.threshold`).
 6. Merge groups greedily, best pair first, one record per set per group (:mod:`.solver`).
@@ -101,7 +102,7 @@ def link(
     ga, gb, sc = similar.ga, similar.gb, similar.scores
     keep = sc >= chosen - SCORE_EPSILON
     solution = solve(tokens.cluster, set_of, (ga[keep], gb[keep], sc[keep]), records,
-                     min(unrelated, chosen))
+                     min(unrelated, chosen), similar.register)
     group_ids = _number_groups(solution.cluster)
     report("clustering", 1.0)
     lap("clustering")
@@ -134,6 +135,8 @@ class _Similar:
     floor: float
     """The highest candidate floor used (scores below it are not all known)."""
     reports: dict
+    register: np.ndarray
+    """Per starting group (global id of its smallest record), its register number or -1."""
 
 
 def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, blocking,
@@ -142,6 +145,8 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
     has = np.zeros((len(names), records.total), dtype=bool)
     for k in range(len(names)):
         has[k, tokens.cluster[set_of == k]] = True
+    register = np.full(records.total, -1, dtype=np.int64)
+    np.maximum.at(register, tokens.cluster, tokens.register)
     ceiling = candidate_search.FLOOR_CEILING if threshold is None else threshold
     found, reports, floors = [], {}, []
     for step, (p, q) in enumerate(pairs):
@@ -152,11 +157,14 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         cands = candidate_search.find(_rows(records.words[p], left), _rows(records.words[q], right),
                                       records.clk_bits, floor, blocking, ceiling=ceiling)
         floors.append(cands.floor)
-        found.append((records.offsets[p] + left[cands.ia], records.offsets[q] + right[cands.ib],
-                      cands.scores))
+        ga, gb = records.offsets[p] + left[cands.ia], records.offsets[q] + right[cands.ib]
+        ra, rb = register[tokens.cluster[ga]], register[tokens.cluster[gb]]
+        allowed = (ra < 0) | (rb < 0) | (ra == rb)
+        found.append((ga[allowed], gb[allowed], cands.scores[allowed]))
         reports[(p, q)] = {
             "method": cands.method, "left": int(len(left)), "right": int(len(right)),
-            "scored": int(cands.scored), "floor": cands.floor, "candidates": int(len(cands.ia)),
+            "scored": int(cands.scored), "floor": cands.floor, "candidates": int(allowed.sum()),
+            "register_conflicts": int(len(allowed) - allowed.sum()),
         }
     report("similarity", 1.0)
     return _Similar(
@@ -165,6 +173,7 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         np.concatenate([f[2] for f in found]) if found else np.zeros(0, np.float32),
         max(floors, default=FLOOR_RANGE[0]),
         reports,
+        register,
     )
 
 

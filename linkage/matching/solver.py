@@ -6,7 +6,8 @@ result is deterministic). A pair merges the groups of its two records when
 - the two groups hold records of disjoint sets (one record per set per group), and
 - no record of one group is contradicted by a record of the other: every cross pair scores
   at least ``unrelated_bound`` (as similar as all but the most similar unrelated pairs).
-  This stops chains (a ~ b and b ~ c although a and c are unrelated) from growing.
+  This stops chains (a ~ b and b ~ c although a and c are unrelated) from growing;
+- the two groups do not hold different national-register numbers (``tokens``, rule 3).
 
 Groups found by exact tokens are the starting point; similarity only adds to them.
 """
@@ -30,7 +31,9 @@ class Solution:
 class _Groups:
     """Union-find over the starting groups, with each group's members and set bitmask."""
 
-    def __init__(self, cluster: np.ndarray, set_of: np.ndarray):
+    def __init__(self, cluster: np.ndarray, set_of: np.ndarray, register: np.ndarray):
+        self._register = register
+        self.register: dict[int, int] = {}
         self._order = np.argsort(cluster, kind="stable")
         self._sorted = cluster[self._order]
         self._multiple = np.bincount(cluster, minlength=len(cluster)) > 1
@@ -51,6 +54,7 @@ class _Groups:
                 members = [c]           # a starting group of one record has the record's id
                 self.mask[c] = 1 << int(self._set_of[c])
             self.members[c] = members
+            self.register[c] = int(self._register[c])
             return c
         root = c
         while parent[root] != root:
@@ -65,6 +69,12 @@ class _Groups:
         self.parent[b] = a
         self.members[a].extend(self.members.pop(b))
         self.mask[a] |= self.mask.pop(b)
+        self.register[a] = max(self.register[a], self.register.pop(b))
+
+    def conflict(self, a: int, b: int) -> bool:
+        """Whether roots ``a`` and ``b`` hold different register numbers."""
+        ra, rb = self.register[a], self.register[b]
+        return ra >= 0 and rb >= 0 and ra != rb
 
 
 def solve(
@@ -73,18 +83,25 @@ def solve(
     edges: tuple[np.ndarray, np.ndarray, np.ndarray],
     records: Records,
     unrelated_bound: float,
+    register: np.ndarray | None = None,
 ) -> Solution:
-    """Merge the starting groups ``cluster`` along ``edges`` = (global a, global b, score)."""
+    """Merge the starting groups ``cluster`` along ``edges`` = (global a, global b, score).
+    ``register``: per starting group, its register number or -1 (None: none known)."""
     ga, gb, scores = edges
     order = np.lexsort((gb, ga, -scores.astype(np.float64)))
-    groups = _Groups(cluster, set_of)
-    merged = same_set = inconsistent = 0
+    if register is None:
+        register = np.full(len(cluster), -1, dtype=np.int64)
+    groups = _Groups(cluster, set_of, register)
+    merged = same_set = inconsistent = conflicting = 0
     for cu, cv in zip(cluster[ga[order]].tolist(), cluster[gb[order]].tolist()):
         ru, rv = groups.find(cu), groups.find(cv)
         if ru == rv:
             continue
         if groups.mask[ru] & groups.mask[rv]:
             same_set += 1
+            continue
+        if groups.conflict(ru, rv):
+            conflicting += 1
             continue
         mu, mv = groups.members[ru], groups.members[rv]
         if len(mu) + len(mv) > 2 and not _consistent(mu, mv, records, unrelated_bound):
@@ -106,6 +123,7 @@ def solve(
             "merges": merged,
             "rejected_same_set": same_set,
             "rejected_inconsistent": inconsistent,
+            "rejected_register_conflict": conflicting,
         },
     )
 

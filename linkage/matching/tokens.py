@@ -13,6 +13,13 @@ Rules, in order:
    more similar to any other record of its token group than an unrelated pair typically is
    (below ``unrelated_bound``) leaves the group. That catches a national number recorded
    against the wrong person. Vetoed records go on to similarity matching.
+3. Each record keeps the identity of its *register number* (``TokenLinks.register``): the
+   token of a national-register number (first byte 1, ``linkage.insz.KIND_BYTE``) that no
+   CLK contradicted. Two records with different register numbers are different persons, so
+   similarity never links them (``engine``, ``solver``); a BIS number (byte 2) or a
+   contradicted token says nothing against a link, so a BIS number later replaced by a
+   register number still links. Tokens of another scheme (any other first byte) count as
+   BIS numbers.
 """
 
 from __future__ import annotations
@@ -22,10 +29,12 @@ from typing import Sequence
 
 import numpy as np
 
+from linkage.insz import KIND_BYTE
 from linkage.matching.errors import MatchingError
 from linkage.matching.records import Records
 
 TOKEN_BYTES = 32
+REGISTER_KIND = KIND_BYTE["nn"]
 
 
 @dataclass
@@ -34,6 +43,9 @@ class TokenLinks:
     """Per global record, its cluster: the smallest global id of its token group, or itself."""
     excluded: np.ndarray
     """Per global record, True for within-set duplicates set aside by rule 1."""
+    register: np.ndarray
+    """Per global record, the same number >= 0 for the same register number (rule 3), or -1:
+    no token, a BIS number, or a token its CLK contradicted."""
     stats: dict = field(default_factory=dict)
 
 
@@ -84,17 +96,20 @@ def link_tokens(
     n = records.total
     cluster = np.arange(n, dtype=np.int64)
     excluded = np.zeros(n, dtype=bool)
+    register = np.full(n, -1, dtype=np.int64)
     gids, table = _token_table(token_lists, names, records)
     with_token = np.bincount(records.set_of(gids), minlength=records.set_count)
     per_set = {name: {"with_token": int(with_token[k]), "duplicates_set_aside": 0, "vetoed": 0}
                for k, name in enumerate(names)}
     stats = {"per_set": per_set, "token_groups": 0, "vetoed_records": 0}
     if len(gids) == 0:
-        return TokenLinks(cluster, excluded, stats)
+        return TokenLinks(cluster, excluded, register, stats)
 
     order, group = _sort_tokens(table)
     gids = gids[order]
     sets = records.set_of(gids)
+    kind = table.view(np.uint8)[order, 0]
+    register[gids[kind == REGISTER_KIND]] = group[kind == REGISTER_KIND]
 
     # Keep groups spanning at least two sets; pick one record per set within them.
     keep = _spans_two_sets(group, sets)
@@ -106,6 +121,7 @@ def link_tokens(
         per_set[names[k]]["vetoed"] = int(np.sum(released & (sets == k)))
     stats["vetoed_records"] = int(released.sum())
     excluded[gids[aside]] = True
+    register[gids[released]] = -1
     gids, group, sets = gids[chosen], group[chosen], sets[chosen]
 
     if unrelated_bound is not None:
@@ -113,6 +129,7 @@ def link_tokens(
         for k in range(records.set_count):
             per_set[names[k]]["vetoed"] += int(np.sum(vetoed & (sets == k)))
         stats["vetoed_records"] += int(vetoed.sum())
+        register[gids[vetoed]] = -1
         gids, group, sets = gids[~vetoed], group[~vetoed], sets[~vetoed]
         keep = _spans_two_sets(group, sets)
         gids, group = gids[keep], group[keep]
@@ -123,7 +140,7 @@ def link_tokens(
         sizes = np.diff(np.r_[starts, len(gids)])
         cluster[gids] = np.repeat(smallest, sizes)
         stats["token_groups"] = int(len(starts))
-    return TokenLinks(cluster, excluded, stats)
+    return TokenLinks(cluster, excluded, register, stats)
 
 
 def _spans_two_sets(group: np.ndarray, sets: np.ndarray) -> np.ndarray:

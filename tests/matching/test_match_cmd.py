@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import csv
 import json
 from collections import Counter
@@ -65,6 +66,22 @@ def test_extracts_link_into_a_groups_file(tmp_path, pop, capsys):
     assert correct >= 297 and len(by_group) <= 302
     quality = json.loads((tmp_path / "q.json").read_text())
     assert quality["threshold"]["value"] == float(printed.split()[1])
+
+
+def test_pairs_kept_apart_by_different_register_numbers_are_reported(tmp_path, pop, capsys):
+    """A vdab record given a ksz record's CLK but another register number: not linked, and
+    the summary says why."""
+    ksz, vdab = pop.sets
+    register = [b"\x01" + i.to_bytes(31, "big") for i in range(len(ksz.record_ids))]
+    clks = vdab.clks.copy()
+    clks[0] = ksz.clks[1]
+    tokens = [None] * len(vdab.record_ids)
+    tokens[0] = b"\x01" + b"\xfe" * 31
+    inputs = [str(_extract(tmp_path / "ksz.parquet", dataclasses.replace(ksz, exact_tokens=register))),
+              str(_extract(tmp_path / "vdab.parquet", dataclasses.replace(vdab, clks=clks, exact_tokens=tokens)))]
+    assert main(["match", *inputs, "-o", str(tmp_path / "groups.csv")]) == 0
+    assert "1 similar pairs not linked: their national-register numbers differ" in capsys.readouterr().out
+    assert not any(r["record_id"] == "vdab-0" for r in _rows(tmp_path / "groups.csv"))
 
 
 def test_clkhash_json_input_and_singletons(tmp_path, pop, capsys):
