@@ -92,8 +92,12 @@ def _print_summary(result, rows: int, output: str) -> None:
     for p in q["pairs"]:
         a, b = p["sources"]
         c = p["comparison"]
+        model = p.get("model")
+        decided = "" if model is None else (
+            f"; model: {model['expected_matches']:,.0f} matches expected, mutual-best pairs "
+            f"linked from {model['threshold_mutual_best'] or 1:.3f}")
         print(f"  {a}-{b}: {p['linked']:,} linked ({p['exact']:,} exact token, "
-              f"{p['similarity']:,} similarity; {c['scored']:,} comparisons, {c['method']})")
+              f"{p['similarity']:,} similarity; {c['scored']:,} comparisons, {c['method']}{decided})")
     if q["token_vetoed_records"]:
         print(f"  {q['token_vetoed_records']:,} records kept out of their exact-token group "
               "(their CLKs contradict the shared national number)")

@@ -8,8 +8,9 @@
 4. For every pair of sets, compare the records that may still link (those whose group lacks
    the other set) and keep candidate pairs above a floor (:mod:`.candidates`), except pairs
    whose groups hold different national-register numbers (:mod:`.tokens`, rule 3).
-5. Unless one is given, choose the threshold from the scores of the mutual-best candidate
-   pairs (:mod:`.threshold`).
+5. Unless a threshold is given, fit a calibrated match model per pair of sets
+   (:mod:`.match_model`) and keep the candidates whose posterior match probability is at
+   least ``match_model.ACCEPT``; with a threshold, the candidates scoring at least that.
 6. Merge groups greedily, best pair first, one record per set per group (:mod:`.solver`).
 """
 
@@ -25,11 +26,12 @@ from typing import Callable, Sequence
 import numpy as np
 
 from linkage.matching import candidates as candidate_search
+from linkage.matching import match_model
 from linkage.matching.errors import MatchingError
 from linkage.matching.model import EncodedSet, LinkResult
 from linkage.matching.records import Records
 from linkage.matching.solver import solve
-from linkage.matching.threshold import BIN_WIDTH, choose_threshold, histogram, mutual_best
+from linkage.matching.match_model import mutual_best
 from linkage.matching.tokens import link_tokens
 
 Progress = Callable[[str, float], None]
@@ -42,6 +44,8 @@ CANDIDATE_BUDGET_PER_RECORD = 10
 SCORE_EPSILON = 1e-7
 """Scores are float32; a pair whose exact Dice equals the threshold must still pass."""
 SEED = 20240601
+HISTOGRAM_BIN = 0.01
+"""Bin width of the score histograms in the run's quality figures."""
 
 
 def link(
@@ -90,17 +94,30 @@ def link(
                           report)
     lap("similarity")
 
-    best = mutual_best(similar.ga, similar.gb, similar.scores, set_of)
+    ga, gb, sc = similar.ga, similar.gb, similar.scores
+    best = mutual_best(ga, gb, sc, set_of)
+    models: dict[tuple[int, int], match_model.PairModel] = {}
     if threshold is None:
-        choice = choose_threshold(similar.scores[best], similar.floor)
-        chosen, origin, rationale = choice.value, "automatic", choice.rationale
+        report("match model", 0.0)
+        models = {pq: _fit_model(records, tokens.cluster, set_of, pq, similar, i)
+                  for i, pq in enumerate(pairs)}
+        keep = np.zeros(len(sc), dtype=bool)
+        for i, pq in enumerate(pairs):
+            mine = similar.pair == i
+            keep[mine] = models[pq].posterior(sc[mine], best[mine]) >= match_model.ACCEPT
+        chosen = min([t for t in (m.threshold(True) for m in models.values()) if t is not None],
+                     default=1.0)
+        origin = "automatic"
+        rationale = {"method": "model", "reason": (
+            f"a calibrated match model per pair of sources links a candidate pair when it is a "
+            f"match with probability at least {match_model.ACCEPT}; from a score of {chosen:.3f} "
+            "for the most permissive pair")}
     else:
         chosen, origin = float(threshold), "given"
         rationale = {"method": "given", "reason": "threshold given by the caller"}
+        keep = sc >= chosen - SCORE_EPSILON
 
     report("clustering", 0.0)
-    ga, gb, sc = similar.ga, similar.gb, similar.scores
-    keep = sc >= chosen - SCORE_EPSILON
     solution = solve(tokens.cluster, set_of, (ga[keep], gb[keep], sc[keep]), records,
                      min(unrelated, chosen), similar.register)
     group_ids = _number_groups(solution.cluster)
@@ -112,7 +129,8 @@ def link(
         "unrelated_bound": {"value": round(unrelated, 4), "quantile": UNRELATED_QUANTILE,
                             "sampled_pairs": int(len(pooled))},
         "sets": _set_summary(names, sets, tokens.stats, group_ids, set_of),
-        "pairs": _pair_summary(names, pairs, similar.reports, group_ids, tokens.cluster, set_of),
+        "pairs": _pair_summary(names, pairs, similar.reports, models, group_ids, tokens.cluster,
+                               set_of),
         "groups": _group_sizes(group_ids),
         "token_groups": tokens.stats["token_groups"],
         "token_vetoed_records": tokens.stats["vetoed_records"],
@@ -137,6 +155,8 @@ class _Similar:
     reports: dict
     register: np.ndarray
     """Per starting group (global id of its smallest record), its register number or -1."""
+    pair: np.ndarray
+    """Per candidate, the index of its set pair."""
 
 
 def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, blocking,
@@ -148,7 +168,7 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
     register = np.full(records.total, -1, dtype=np.int64)
     np.maximum.at(register, tokens.cluster, tokens.register)
     ceiling = candidate_search.FLOOR_CEILING if threshold is None else threshold
-    found, reports, floors = [], {}, []
+    found, reports, floors, which = [], {}, [], []
     for step, (p, q) in enumerate(pairs):
         report(f"similarity {names[p]}-{names[q]}", step / len(pairs))
         left = _open_records(records, tokens, has, p, q)
@@ -161,6 +181,7 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         ra, rb = register[tokens.cluster[ga]], register[tokens.cluster[gb]]
         allowed = (ra < 0) | (rb < 0) | (ra == rb)
         found.append((ga[allowed], gb[allowed], cands.scores[allowed]))
+        which.append(np.full(int(allowed.sum()), step, dtype=np.int64))
         reports[(p, q)] = {
             "method": cands.method, "left": int(len(left)), "right": int(len(right)),
             "scored": int(cands.scored), "floor": cands.floor, "candidates": int(allowed.sum()),
@@ -174,7 +195,24 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         max(floors, default=FLOOR_RANGE[0]),
         reports,
         register,
+        np.concatenate(which) if which else np.zeros(0, np.int64),
     )
+
+
+def _fit_model(records: Records, cluster: np.ndarray, set_of: np.ndarray, pq: tuple[int, int],
+               similar: _Similar, index: int) -> match_model.PairModel:
+    """The match model of one pair of sets, from its candidates and the pairs its exact
+    tokens confirm."""
+    p, q = pq
+    in_p, in_q = np.flatnonzero(set_of == p), np.flatnonzero(set_of == q)
+    holder = np.full(records.total, -1, dtype=np.int64)      # per token group, its record of p
+    holder[cluster[in_p]] = in_p
+    partner = holder[cluster[in_q]]
+    confirmed = partner >= 0
+    token_scores = records.scores(partner[confirmed], in_q[confirmed])
+    comparison = similar.reports[pq]
+    return match_model.fit(similar.scores[similar.pair == index], comparison["floor"],
+                           comparison["left"], comparison["right"], token_scores)
 
 
 def _check(sets: Sequence[EncodedSet], threshold: float | None, blocking: str) -> None:
@@ -285,8 +323,9 @@ def _set_summary(names, sets, token_stats, group_ids, set_of) -> list[dict]:
     return out
 
 
-def _pair_summary(names, pairs, pair_reports, group_ids, token_cluster, set_of) -> list[dict]:
-    """Per set pair: groups holding both sets, split by how the two records were joined."""
+def _pair_summary(names, pairs, pair_reports, models, group_ids, token_cluster, set_of) -> list[dict]:
+    """Per set pair: groups holding both sets, split by how the two records were joined, and
+    the match model when one was fitted."""
     groups = int(group_ids.max()) + 1 if len(group_ids) else 0
     member = np.full((len(names), groups), -1, dtype=np.int64)
     member[set_of, group_ids] = np.arange(len(group_ids))
@@ -300,6 +339,7 @@ def _pair_summary(names, pairs, pair_reports, group_ids, token_cluster, set_of) 
             "exact": int(same_token.sum()),
             "similarity": int((~same_token).sum()),
             "comparison": pair_reports[(p, q)],
+            **({"model": models[(p, q)].summary()} if (p, q) in models else {}),
         })
     return out
 
@@ -312,5 +352,10 @@ def _group_sizes(group_ids: np.ndarray) -> dict:
 
 
 def _score_histogram(scores: np.ndarray, floor: float) -> dict:
-    start, counts = histogram(scores[scores >= floor], floor)
-    return {"start": round(start, 4), "bin_width": BIN_WIDTH, "counts": counts.tolist()}
+    """Counts in bins of ``HISTOGRAM_BIN`` from the bin holding ``floor`` up to 1."""
+    first = int(np.floor(floor / HISTOGRAM_BIN + 1e-9))
+    bins = int(round(1 / HISTOGRAM_BIN)) - first
+    index = np.floor(np.asarray(scores[scores >= floor], dtype=float) / HISTOGRAM_BIN + 1e-9)
+    counts = np.bincount(np.clip(index.astype(int) - first, 0, bins - 1), minlength=bins)
+    return {"start": round(first * HISTOGRAM_BIN, 4), "bin_width": HISTOGRAM_BIN,
+            "counts": counts.tolist()}

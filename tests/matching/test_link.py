@@ -32,7 +32,7 @@ def test_three_sources_link_with_tokens_and_similarity():
     pop = population(11, 3000, {"ksz": (1.0, 0.0, 0.9), "vdab": (0.5, 0.03, 0.8), "education": (0.4, 0.05, 0.3)})
     result = link(pop.sets)
     assert result.threshold_origin == "automatic"
-    assert result.quality["threshold"]["method"] == "valley"
+    assert result.quality["threshold"]["method"] == "model"
     assert _one_record_per_source(result)
     for p, q in ((0, 1), (0, 2), (1, 2)):
         precision, recall = _precision_recall(pop, result, p, q)
@@ -40,6 +40,10 @@ def test_three_sources_link_with_tokens_and_similarity():
     pairs = {tuple(x["sources"]): x for x in result.quality["pairs"]}
     assert pairs[("ksz", "vdab")]["exact"] > 0 and pairs[("ksz", "vdab")]["similarity"] > 0
     assert pairs[("ksz", "vdab")]["linked"] == pairs[("ksz", "vdab")]["exact"] + pairs[("ksz", "vdab")]["similarity"]
+    model = pairs[("ksz", "vdab")]["model"]
+    assert model["method"] == "token pairs" and model["token_pairs"] > 1000
+    # about 15 % of vdab's 1,500 records lack a token partner; the model expects them
+    assert abs(model["expected_matches"] - pairs[("ksz", "vdab")]["similarity"]) <= 10
 
 
 def test_group_ids_number_groups_in_order_of_first_appearance():
@@ -79,15 +83,16 @@ def test_quality_is_json_safe_and_holds_no_scores_per_record():
     text = json.dumps(quality)
     assert "a-1" not in text and "b-1" not in text            # no record ids
     mutual = sum(quality["mutual_best_score_histogram"]["counts"])
-    assert mutual == quality["threshold"]["mutual_best_pairs"]
     assert 0 < mutual <= sum(quality["candidate_score_histogram"]["counts"])
+    model = quality["pairs"][0]["model"]
+    assert set(model) >= {"method", "expected_matches", "threshold_mutual_best", "open_records"}
 
 
 def test_empty_sets_link_to_nothing():
     pop = population(16, 50, {"a": (1.0, 0.0, 0.5), "b": (0.0, 0.0, 0.5)})
     result = link(pop.sets)
     assert [len(g) for g in result.group_ids] == [50, 0]
-    assert result.quality["threshold"]["method"] == "default"
+    assert result.quality["pairs"] == [] and result.threshold == 1.0
 
 
 # -- real clkhash encodings --------------------------------------------------------------

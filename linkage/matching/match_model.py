@@ -1,0 +1,233 @@
+"""A calibrated match model per pair of sources: how likely a candidate pair is a match.
+
+For two sets ``p`` and ``q`` the open records (those whose group lacks the other set) are
+compared and every pair scoring at least the floor is a candidate. Counted in score bins,
+the candidates are a mixture (Fellegi and Sunter, with the Dice score as the one comparison):
+
+- **matches**: ``expected_matches`` pairs (at most one per record), their scores following
+  the match distribution ``m``. Where exact tokens link records of both sets, ``m`` is the
+  histogram of the Dice scores of those token-confirmed pairs (smoothed by a beta fitted to
+  them); without tokens (FEBRL, clkhash files) it is a beta fitted by EM.
+- **non-matches**: ``U(s)`` expected pairs per bin, log-quadratic in the score and falling
+  from the floor up (the floor lies above the mode of unrelated pairs' scores), so smooth,
+  extrapolated above the last bin where non-matches were seen, and unable to take the shape
+  of the matches' bump; fitted by Poisson maximum likelihood.
+
+EM (as in Splink, written anew): the E-step gives each bin its share of matches
+``M_b / (M_b + U_b)``; the M-step re-estimates ``expected_matches`` (corrected for matches
+below the floor), the non-match curve and, without tokens, the beta of ``m``.
+
+**Posterior.** Any candidate pair in bin ``b`` is a match with probability
+``M_b / (M_b + U_b)``. A pair that is the best candidate of both its records (*mutual best*)
+carries more: had it been a non-match, each record's own partner (if it has one, with
+probability ``π``, the share of that side's open records with a partner) would have had to
+score lower. So its odds are divided by ``g = (1 - π) + π·F_M(s)`` per side (``F_M`` the
+match distribution function). That is why a mutual-best pair of two sets in which nearly
+every record has a partner (FEBRL) is accepted at a lower score than a pair of the population
+register against a small source. Log odds are made non-decreasing in the score: a higher
+score is never less evidence of a match.
+
+A pair is linked (``engine``, ``solver``) when its posterior is at least ``ACCEPT``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, special
+
+BIN_WIDTH = 0.005
+BINS = 200
+ACCEPT = 0.5
+"""Posterior at which a candidate pair is linked: a match is then more likely than not, so
+the expected number of false links equals the expected number of missed ones at the margin."""
+MIN_TOKEN_PAIRS = 50
+"""Below this many token-confirmed pairs, ``m`` is fitted by EM instead."""
+PRIOR_WEIGHT = 20.0
+"""Pseudo-pairs of the fitted beta added to the token-pair histogram (smoothing only)."""
+MAX_ITERATIONS = 200
+TOLERANCE = 1e-6
+G_MIN = 1e-4
+"""Lower bound of each side's one-to-one factor ``g`` (at most 10^4 times the odds per side)."""
+EM_START = (20.0, 2.0)
+"""Beta parameters of the starting match distribution without tokens (mean 0.91)."""
+
+
+def mutual_best(ga: np.ndarray, gb: np.ndarray, scores: np.ndarray, set_of: np.ndarray) -> np.ndarray:
+    """Mask of the candidate pairs ``(ga, gb, scores)`` (global record ids) that are the
+    best-scoring candidate of ``ga`` among the records of ``gb``'s set and of ``gb`` among
+    the records of ``ga``'s set (one per record and set when scores tie)."""
+    keep = np.ones(len(scores), dtype=bool)
+    if len(scores) == 0:
+        return keep
+    sets = int(set_of.max()) + 1
+    for mine, other in ((ga, gb), (gb, ga)):
+        key = np.asarray(mine, dtype=np.int64) * sets + set_of[other]
+        order = np.lexsort((-np.asarray(scores, dtype=np.float64), key))
+        ordered = key[order]
+        first = np.r_[True, ordered[1:] != ordered[:-1]]
+        best = np.zeros(len(scores), dtype=bool)
+        best[order[first]] = True
+        keep &= best
+    return keep
+
+
+def bin_of(scores: np.ndarray) -> np.ndarray:
+    raw = np.floor(np.asarray(scores, dtype=np.float64) / BIN_WIDTH + 1e-9).astype(np.int64)
+    return np.clip(raw, 0, BINS - 1)
+
+
+def lower_edges() -> np.ndarray:
+    return np.arange(BINS) * BIN_WIDTH
+
+
+@dataclass
+class PairModel:
+    floor: float
+    left: int
+    right: int
+    """Open records compared on each side."""
+    expected_matches: float
+    match: np.ndarray
+    """Probability of each of the ``BINS`` score bins for a match (sums to 1)."""
+    nonmatch: np.ndarray
+    """Expected non-match candidate pairs per bin (0 below the floor's bin)."""
+    method: str
+    """``"token pairs"`` or ``"em"``."""
+    token_pairs: int
+    iterations: int
+    converged: bool
+
+    def share_with_partner(self, n: int) -> float:
+        """``π`` of a side with ``n`` open records."""
+        return float(min(self.expected_matches / max(n, 1), 1 - 1 / (n + 1)))
+
+    def log_odds(self, mutual: bool) -> np.ndarray:
+        """Posterior log odds of a match per bin (``-inf`` below the floor)."""
+        with np.errstate(divide="ignore"):
+            odds = np.log(self.expected_matches * self.match) - np.log(self.nonmatch)
+        odds[: int(bin_of(np.array([self.floor]))[0])] = -np.inf
+        if mutual:
+            below = np.cumsum(self.match) - self.match / 2
+            for n in (self.left, self.right):
+                pi = self.share_with_partner(n)
+                odds = odds - np.log(np.maximum((1 - pi) + pi * below, G_MIN))
+        return np.maximum.accumulate(np.nan_to_num(odds, nan=-np.inf, posinf=np.inf, neginf=-np.inf))
+
+    def posterior(self, scores: np.ndarray, mutual: np.ndarray) -> np.ndarray:
+        """Match probability of candidate pairs (``mutual``: mask of mutual-best pairs)."""
+        b = bin_of(scores)
+        return special.expit(np.where(mutual, self.log_odds(True)[b], self.log_odds(False)[b]))
+
+    def threshold(self, mutual: bool) -> float | None:
+        """Lowest score (a bin's lower edge) whose posterior reaches ``ACCEPT``."""
+        hit = np.flatnonzero(special.expit(self.log_odds(mutual)) >= ACCEPT)
+        return round(float(lower_edges()[hit[0]]), 4) if len(hit) else None
+
+    def summary(self) -> dict:
+        """JSON-safe aggregates of the fitted model."""
+        cdf = np.cumsum(self.match)
+
+        def quantile(q: float) -> float:
+            return round(float(lower_edges()[min(int(np.searchsorted(cdf, q)), BINS - 1)]), 3)
+
+        return {
+            "method": self.method,
+            "open_records": [self.left, self.right],
+            "token_pairs": self.token_pairs,
+            "expected_matches": round(self.expected_matches, 1),
+            "match_scores": {"q05": quantile(0.05), "median": quantile(0.5)},
+            "nonmatch_pairs_above_floor": round(float(self.nonmatch.sum()), 1),
+            "threshold_mutual_best": self.threshold(True),
+            "threshold_other": self.threshold(False),
+            "em_iterations": self.iterations,
+            "converged": self.converged,
+        }
+
+
+def fit(scores: np.ndarray, floor: float, left: int, right: int,
+        token_scores: np.ndarray | None = None) -> PairModel:
+    """Fit the model of one pair of sets from the scores of all its candidate pairs (at or
+    above ``floor``), the open records on each side and the token-confirmed pairs' scores."""
+    first = int(bin_of(np.array([floor]))[0])
+    n = np.bincount(bin_of(scores), minlength=BINS)[first:].astype(np.float64)
+    x = (lower_edges()[first:] + BIN_WIDTH / 2 - floor) * 10
+    tokens = np.asarray(token_scores if token_scores is not None else [], dtype=np.float64)
+    use_tokens = len(tokens) >= MIN_TOKEN_PAIRS
+    beta = None if use_tokens else EM_START
+    match = _token_distribution(tokens) if use_tokens else _beta_bins(*EM_START)
+    cap = float(max(1, min(left, right)))
+    matches = min(cap, max(1.0, n.sum() / 10))
+    curve = _fit_curve(x, n, None)
+    converged, iterations = False, 0
+    for iterations in range(1, MAX_ITERATIONS + 1):
+        seen = max(float(match[first:].sum()), 1e-12)
+        m = matches * match[first:]
+        u = np.exp(_log_curve(curve, x))
+        r = m / np.maximum(m + u, 1e-300)
+        updated = min(cap, max(float((n * r).sum()) / seen, 1e-6))
+        curve = _fit_curve(x, n * (1 - r), curve)
+        if beta is not None:
+            beta = _fit_beta(n * r, first, beta)
+            match = _beta_bins(*beta)
+        change = abs(updated - matches) / max(matches, 1.0)
+        matches = updated
+        if change < TOLERANCE and iterations > 2:
+            converged = True
+            break
+    nonmatch = np.zeros(BINS)
+    nonmatch[first:] = np.exp(_log_curve(curve, x))
+    return PairModel(floor, int(left), int(right), matches, match, nonmatch,
+                     "token pairs" if use_tokens else "em", int(len(tokens)), iterations, converged)
+
+
+def _token_distribution(scores: np.ndarray) -> np.ndarray:
+    counts = np.bincount(bin_of(scores), minlength=BINS).astype(np.float64)
+    prior = _beta_bins(*_fit_beta(counts, 0, EM_START))
+    return (counts + PRIOR_WEIGHT * prior) / (counts.sum() + PRIOR_WEIGHT)
+
+
+def _beta_bins(a: float, b: float) -> np.ndarray:
+    p = np.diff(special.betainc(a, b, np.r_[lower_edges(), 1.0]))
+    return np.maximum(p, 1e-300) / max(float(p.sum()), 1e-300)
+
+
+def _fit_beta(weights: np.ndarray, first: int, start: tuple[float, float]) -> tuple[float, float]:
+    """Beta parameters maximising the binned likelihood of ``weights`` (per bin from
+    ``first``), truncated to those bins."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.sum() <= 0:
+        return start
+
+    def loss(theta: np.ndarray) -> float:
+        p = _beta_bins(*np.exp(theta))[first:]
+        return -float(np.sum(w * np.log(p / p.sum()))) / float(w.sum())
+
+    found = optimize.minimize(loss, np.log(start), method="Nelder-Mead",
+                              options={"xatol": 1e-4, "fatol": 1e-9, "maxiter": 400})
+    a, b = np.exp(found.x)
+    return float(a), float(b)
+
+
+def _log_curve(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return curve[0] + curve[1] * x + curve[2] * x * x
+
+
+def _fit_curve(x: np.ndarray, y: np.ndarray, start: np.ndarray | None) -> np.ndarray:
+    """Poisson maximum likelihood of ``log U = a + b x + c x^2`` (b, c <= 0: falling from
+    the floor) for counts ``y``."""
+    total = max(float(y.sum()), 1.0)
+    if start is None:
+        start = np.array([np.log(total / len(x)), -1.0, 0.0])
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        log_u = np.minimum(_log_curve(theta, x), 700.0)      # a trial step may overshoot
+        u = np.exp(log_u)
+        g = u - y
+        return (float(np.sum(u - y * log_u)) / total,
+                np.array([g.sum(), (g * x).sum(), (g * x * x).sum()]) / total)
+
+    found = optimize.minimize(loss, np.asarray(start, dtype=np.float64), jac=True,
+                              method="L-BFGS-B", bounds=[(None, None), (None, 0.0), (None, 0.0)])
+    return found.x

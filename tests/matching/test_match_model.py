@@ -1,0 +1,85 @@
+"""The calibrated match model: mixture of matches and non-matches, posteriors, mutual best."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from linkage.matching import match_model
+from linkage.matching.match_model import ACCEPT, fit, mutual_best
+
+
+def _scores(rng, matches: int, nonmatches: int, floor: float = 0.6):
+    """Candidate scores above ``floor``: matches around 0.9 with a tail of corrupted records,
+    non-matches falling steeply from the floor (their log count is close to quadratic)."""
+    true = np.clip(np.where(rng.random(matches) < 0.9, rng.normal(0.92, 0.03, matches),
+                            rng.uniform(0.65, 0.88, matches)), 0, 1)
+    false = floor + np.abs(rng.normal(0, 0.06, nonmatches))
+    return true, false[false < 1]
+
+
+def test_token_confirmed_pairs_teach_the_match_scores_and_em_counts_the_matches():
+    rng = np.random.default_rng(1)
+    true, false = _scores(rng, 2000, 300_000)
+    confirmed = _scores(rng, 5000, 0)[0]                      # the same distribution, with tokens
+    model = fit(np.r_[true, false], 0.6, 200_000, 2500, confirmed)
+    assert model.method == "token pairs" and model.converged
+    assert model.expected_matches == pytest.approx(2000, rel=0.05)
+    post = model.posterior(np.r_[true, false], np.zeros(len(true) + len(false), dtype=bool))
+    assert _f1(post[:len(true)] >= ACCEPT, post[len(true):] >= ACCEPT) >= _best_f1(true, false) - 0.005
+
+
+def _f1(true_linked: np.ndarray, false_linked: np.ndarray) -> float:
+    found, wrong = int(true_linked.sum()), int(false_linked.sum())
+    return 2 * found / (len(true_linked) + found + wrong)
+
+
+def _best_f1(true: np.ndarray, false: np.ndarray) -> float:
+    """The F1 of the best threshold, chosen knowing the truth."""
+    return max(_f1(true >= t, false >= t) for t in np.arange(0.6, 1.0, 0.0025))
+
+
+def test_without_tokens_em_finds_the_match_distribution():
+    rng = np.random.default_rng(2)
+    true, false = _scores(rng, 3000, 200_000)
+    model = fit(np.r_[true, false], 0.6, 20_000, 20_000)
+    assert model.method == "em"
+    assert model.expected_matches == pytest.approx(3000, rel=0.1)
+    threshold = model.threshold(False)
+    assert _f1(true >= threshold, false >= threshold) >= _best_f1(true, false) - 0.005
+
+
+def test_a_mutual_best_pair_needs_less_when_nearly_every_record_has_a_partner():
+    """FEBRL's case: 5,000 records on each side, each with one partner. A mutual-best pair is a
+    match unless both partners scored lower, which the match scores make unlikely."""
+    rng = np.random.default_rng(3)
+    true, false = _scores(rng, 5000, 100_000)
+    everyone = fit(np.r_[true, false], 0.6, 5000, 5000)
+    few = fit(np.r_[true[:300], false], 0.6, 100_000, 5000)
+    assert everyone.threshold(True) < everyone.threshold(False)
+    assert everyone.threshold(True) < few.threshold(True)
+
+
+def test_log_odds_never_fall_as_the_score_rises():
+    rng = np.random.default_rng(4)
+    true, false = _scores(rng, 500, 50_000)
+    model = fit(np.r_[true, false], 0.6, 10_000, 10_000)
+    for mutual in (False, True):
+        odds = model.log_odds(mutual)
+        finite = odds[np.isfinite(odds)]
+        assert len(finite) > 50 and np.all(np.diff(finite) >= 0)
+        assert np.all(np.isneginf(odds[: match_model.bin_of(np.array([0.6]))[0]]))
+
+
+def test_mutual_best_keeps_the_pairs_that_are_best_for_both_records():
+    rng = np.random.default_rng(7)
+    n, m = 3000, 4000
+    # record i (set 0) ~ record n + i (set 1); i ~ n + (i + 1) % n: a namesake, always lower
+    true = rng.uniform(0.8, 0.99, n)
+    loser = np.minimum(true, np.roll(true, -1)) - 0.005
+    unrelated = 0.6 + rng.exponential(0.02, m)              # best partners of partner-less records
+    ga = np.r_[np.arange(n), np.arange(n), 2 * n + np.arange(m)]
+    gb = np.r_[n + np.arange(n), n + (np.arange(n) + 1) % n, 2 * n + m + np.arange(m)]
+    set_of = np.r_[np.zeros(n), np.ones(n), np.zeros(m), np.ones(m)].astype(np.int64)
+    best = mutual_best(ga, gb, np.r_[true, loser, unrelated], set_of)
+    assert best[:n].all() and not best[n:2 * n].any() and best[2 * n:].all()
