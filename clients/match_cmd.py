@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from contextlib import contextmanager
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Iterator
 
 from linkage.extract import load_encoded
+from linkage.origin import origin_groups
 from linkage.files import write_atomic
 from linkage.matching import MatchingError, encoded_set, link
 from linkage.matching.groups_csv import write_groups
+from linkage.matching.linkage_error import MIN_STRATUM
 
 
 def register(subparsers) -> None:
@@ -54,12 +57,14 @@ def _threshold(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     with _progress(args.quiet) as report:
-        sets = []
+        sets, strata = [], []
         for number, path in enumerate(args.encoded):
             report(f"reading {Path(path).name}", number / len(args.encoded))
-            sets.append(encoded_set(_load(path)))
+            extract = _load(path)
+            sets.append(encoded_set(extract))
+            strata.append(origin_groups(extract.payload, dt.date.today()))
         result = link(sets, args.threshold, report, blocking=args.blocking,
-                      token_veto=not args.no_token_veto)
+                      token_veto=not args.no_token_veto, strata=strata)
         report("writing groups", 1.0)
         rows = write_groups(args.output, [s.source for s in sets], [s.record_ids for s in sets],
                             result.group_ids, singletons=args.singletons)
@@ -101,12 +106,36 @@ def _print_summary(result, rows: int, output: str) -> None:
     if q["token_vetoed_records"]:
         print(f"  {q['token_vetoed_records']:,} records kept out of their exact-token group "
               "(their CLKs contradict the shared national number)")
+    for p in q["pairs"]:
+        _print_estimate(p)
     conflicts = sum(p["comparison"]["register_conflicts"] for p in q["pairs"]) \
         + q["solver"]["rejected_register_conflict"]
     if conflicts:
         print(f"  {conflicts:,} similar pairs not linked: their national-register numbers differ")
     linked_groups = sum(n for size, n in q["groups"]["by_size"].items() if size != "1")
     print(f"{linked_groups:,} linked groups, {rows:,} rows written to {output}")
+
+
+def _print_estimate(pair: dict) -> None:
+    """The recall the match model expects for a pair, and per origin group when known."""
+    estimate = pair.get("estimated_recall")
+    if not estimate or estimate["recall"] is None:
+        return
+    a, b = pair["sources"]
+    print(f"  {a}-{b}: estimated recall {estimate['recall']:.4f} "
+          f"({estimate['expected_pairs']:,.0f} persons in both expected, "
+          f"{estimate['expected_pairs'] - estimate['expected_found']:,.0f} not linked)")
+    by = estimate.get("by_stratum")
+    if by:
+        rates = {group: f["recall"] for group, f in by["strata"].items()
+                 if f["recall"] is not None and f["expected_pairs"] >= MIN_STRATUM}
+        if not rates:
+            return
+        low, high = min(rates, key=rates.get), max(rates, key=rates.get)
+        flag = "WARNING: " if by["gap_warning"] else ""
+        print(f"    {flag}by origin group of the {by['side']} record (groups of >= {MIN_STRATUM:.0f} "
+              f"persons): {rates[low]:.4f} ({low}) to {rates[high]:.4f} ({high}), a gap of "
+              f"{100 * by['gap']:.1f} pt")
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from linkage.matching.errors import MatchingError
 from linkage.matching.model import EncodedSet, LinkResult
 from linkage.matching.records import Records
 from linkage.matching.solver import solve
+from linkage.matching.linkage_error import PairLinks, assign, estimated_recall
 from linkage.matching.match_model import mutual_best
 from linkage.matching.tokens import link_tokens
 
@@ -55,11 +56,14 @@ def link(
     *,
     blocking: str = "auto",
     token_veto: bool = True,
+    strata: Sequence[np.ndarray | None] | None = None,
 ) -> LinkResult:
     """Link records across ``sets``; see the module docstring for the steps.
 
     ``blocking``: ``"auto"`` (exhaustive comparison when affordable, else Hamming LSH),
     ``"none"`` or ``"lsh"``. ``token_veto=False`` trusts every exact-token link.
+    ``strata``: per set, a label per record (an origin group) or None; the estimated recall
+    of each pair of sets (:mod:`.linkage_error`) is also given per label.
     """
     report = progress or (lambda stage, fraction: None)
     clock, timings = time.perf_counter(), {}
@@ -123,14 +127,21 @@ def link(
     group_ids = _number_groups(solution.cluster)
     report("clustering", 1.0)
     lap("clustering")
+    estimates = {}
+    for i, pq in enumerate(pairs if models else []):
+        mine = similar.pair == i
+        links = PairLinks(*pq, ga[mine], gb[mine], sc[mine], tokens.cluster, tokens.excluded, set_of)
+        estimates[pq] = estimated_recall(assign(models[pq], links), links, solution.cluster, names,
+                                         strata or [], records.offsets)
+    lap("linkage_error")
 
     quality = {
         "threshold": {"value": chosen, "origin": origin, **rationale},
         "unrelated_bound": {"value": round(unrelated, 4), "quantile": UNRELATED_QUANTILE,
                             "sampled_pairs": int(len(pooled))},
         "sets": _set_summary(names, sets, tokens.stats, group_ids, set_of),
-        "pairs": _pair_summary(names, pairs, similar.reports, models, group_ids, tokens.cluster,
-                               set_of),
+        "pairs": _pair_summary(names, pairs, similar.reports, models, estimates, group_ids,
+                               tokens.cluster, set_of),
         "groups": _group_sizes(group_ids),
         "token_groups": tokens.stats["token_groups"],
         "token_vetoed_records": tokens.stats["vetoed_records"],
@@ -323,9 +334,10 @@ def _set_summary(names, sets, token_stats, group_ids, set_of) -> list[dict]:
     return out
 
 
-def _pair_summary(names, pairs, pair_reports, models, group_ids, token_cluster, set_of) -> list[dict]:
+def _pair_summary(names, pairs, pair_reports, models, estimates, group_ids, token_cluster,
+                  set_of) -> list[dict]:
     """Per set pair: groups holding both sets, split by how the two records were joined, and
-    the match model when one was fitted."""
+    the match model and the recall it estimates when one was fitted."""
     groups = int(group_ids.max()) + 1 if len(group_ids) else 0
     member = np.full((len(names), groups), -1, dtype=np.int64)
     member[set_of, group_ids] = np.arange(len(group_ids))
@@ -339,7 +351,8 @@ def _pair_summary(names, pairs, pair_reports, models, group_ids, token_cluster, 
             "exact": int(same_token.sum()),
             "similarity": int((~same_token).sum()),
             "comparison": pair_reports[(p, q)],
-            **({"model": models[(p, q)].summary()} if (p, q) in models else {}),
+            **({"model": models[(p, q)].summary(), "estimated_recall": estimates[(p, q)]}
+               if (p, q) in models else {}),
         })
     return out
 

@@ -105,7 +105,7 @@ class PairModel:
 
     def log_odds(self, mutual: bool) -> np.ndarray:
         """Posterior log odds of a match per bin (``-inf`` below the floor)."""
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             odds = np.log(self.expected_matches * self.match) - np.log(self.nonmatch)
         odds[: int(bin_of(np.array([self.floor]))[0])] = -np.inf
         if mutual:
@@ -124,6 +124,14 @@ class PairModel:
         """Lowest score (a bin's lower edge) whose posterior reaches ``ACCEPT``."""
         hit = np.flatnonzero(special.expit(self.log_odds(mutual)) >= ACCEPT)
         return round(float(lower_edges()[hit[0]]), 4) if len(hit) else None
+
+    def refit_nonmatch(self, counts: np.ndarray) -> np.ndarray:
+        """The non-match curve fitted to ``counts`` (per bin, all ``BINS``) instead."""
+        first = int(bin_of(np.array([self.floor]))[0])
+        x = (lower_edges()[first:] + BIN_WIDTH / 2 - self.floor) * 10
+        out = np.zeros(BINS)
+        out[first:] = np.exp(_log_curve(_fit_curve(x, np.asarray(counts, dtype=np.float64)[first:], None), x))
+        return out
 
     def summary(self) -> dict:
         """JSON-safe aggregates of the fitted model."""

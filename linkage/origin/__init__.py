@@ -13,6 +13,7 @@ from linkage.origin.classify import (
     group_of,
     grouping,
     groupings,
+    origin_groups,
     resolve,
 )
 from linkage.origin.countries import BELGIUM, CountryCode, CountryTable, country_table
@@ -26,5 +27,5 @@ __all__ = [
     "BELGIUM", "GENERATIONS", "UNKNOWN_GROUP", "CountryCode", "CountryTable", "Definition", "Grouping",
     "NationalityHistory", "Origin", "OriginError", "UnknownCodeError", "classify", "classify_codes",
     "classify_many", "country_table", "definition", "definitions", "group_of", "grouping", "groupings",
-    "resolve",
+    "origin_groups", "resolve",
 ]

@@ -7,7 +7,7 @@ cached on (definition, the four codes, reference date).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import cast
 
@@ -89,3 +89,16 @@ def classify_many(name: str, histories: Iterable[NationalityHistory | Codes],
             origin = seen[codes] = classify_codes(name, codes, reference_date)
         result.append(origin)
     return result
+
+
+def origin_groups(columns: Mapping[str, Sequence[str | None]], reference_date: dt.date,
+                  definition_name: str = "sem", grouping_name: str = "sem_regions") -> list[str] | None:
+    """Per record, the group of its origin country, from payload ``columns`` holding a
+    nationality history (named as ``rules.FIELDS``, like the KSZ extract's); None when they
+    do not."""
+    if not set(FIELDS) <= set(columns):
+        return None
+    histories = zip(*(columns[name] for name in FIELDS))
+    origins = classify_many(definition_name, (tuple(h) for h in histories), reference_date)
+    chosen = grouping(grouping_name)
+    return [chosen.group_of(origin.country, reference_date) for origin in origins]

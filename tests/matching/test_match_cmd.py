@@ -51,6 +51,8 @@ def test_extracts_link_into_a_groups_file(tmp_path, pop, capsys):
     printed = capsys.readouterr().out
     assert printed.startswith("threshold 0.")
     assert "ksz-vdab: 300 linked" in printed
+    assert "ksz-vdab: estimated recall" in printed          # no origin in these payloads
+    assert "by origin group" not in printed
     with open(out, newline="") as handle:
         assert next(csv.reader(handle)) == ["group_id", "source", "record_id"]
     rows = _rows(out)
