@@ -226,6 +226,19 @@ def run_summary(run: broker_pb2.Run) -> str:
     for source, by_origin in quality.get("origin", {}).get("linked_to_ksz_by_origin", {}).items():
         parts = ", ".join(f"{category} {_pct(figures.get('linked_rate'))}" for category, figures in by_origin.items())
         lines.append(f"  share of KSZ records linked to {source}, by origin: {parts}")
+    for pair, estimate in quality.get("estimated_recall", {}).items():
+        if estimate.get("recall") is None:
+            continue
+        text = f"  {pair:<24} recall estimated without truth {estimate['recall']:.2%}"
+        rates = {g: r for g, r in estimate.get("by_origin", {}).items() if r is not None}
+        if rates:
+            low, high = min(rates, key=rates.get), max(rates, key=rates.get)
+            text += (f"; by origin of the {estimate['by_origin_of']} record {rates[low]:.2%} ({low}) "
+                     f"to {rates[high]:.2%} ({high})")
+            if estimate.get("gap_warning"):
+                text += f"\n  WARNING: {pair}: origin groups differ by {100 * estimate['gap']:.1f} pt in " \
+                        "estimated recall; linkage error may bias the origin gap"
+        lines.append(text)
     return "\n".join(lines)
 
 

@@ -6,7 +6,11 @@ how many records were linked, and, where the KSZ payload carries the nationality
 the share of KSZ records linked to each other source per origin category (definition
 ``sem``). In the origin breakdown, counts below :data:`MIN_COUNT`, and rates whose
 numerator or complement is below it, are withheld (``null``), so that the figures can
-never single out a small group; figures over whole extracts are given in full.
+never single out a small group; figures over whole extracts are given in full. The recall the
+engine estimates without truth (``linkage.matching.linkage_error``) is given per source pair
+and per origin group of the KSZ record (SEM regions), groups expected to hold fewer than
+MIN_COUNT persons in both sources withheld, with a warning when groups differ by more than
+1 pt.
 """
 
 from __future__ import annotations
@@ -90,12 +94,45 @@ def origin_figures(ksz_payload: pa.Table, ksz_groups: np.ndarray, sources: Seque
             "linked_to_ksz_by_origin": figures}
 
 
+def estimated_recall(engine_quality: Mapping[str, Any]) -> dict[str, Any]:
+    """Per source pair, the recall the engine estimated without truth, and per origin group
+    of the KSZ record; a group expected to hold fewer than MIN_COUNT persons in both sources
+    is withheld (``null``). The figures are model expectations (fractional), not counts of
+    persons."""
+    out = {}
+    for pair in engine_quality.get("pairs", []):
+        estimate = pair.get("estimated_recall")
+        if not estimate:
+            continue
+        figures = {"recall": estimate["recall"], "expected_pairs": _count(round(estimate["expected_pairs"]))}
+        by = estimate.get("by_stratum")
+        if by:
+            figures["by_origin_of"] = by["side"]
+            figures["by_origin"] = {group: f["recall"] if f["expected_pairs"] >= MIN_COUNT else None
+                                    for group, f in by["strata"].items()}
+            figures["gap"], figures["gap_warning"] = by["gap"], by["gap_warning"]
+        out["~".join(sorted(pair["sources"]))] = figures
+    return out
+
+
+def _engine_figures(engine_quality: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine's own figures, without the per-group estimates (given protected above)."""
+    pairs = []
+    for pair in engine_quality.get("pairs", []):
+        pair = dict(pair)
+        if "estimated_recall" in pair:
+            pair["estimated_recall"] = {k: v for k, v in pair["estimated_recall"].items() if k != "by_stratum"}
+        pairs.append(pair)
+    return {**engine_quality, "pairs": pairs} if "pairs" in engine_quality else dict(engine_quality)
+
+
 def run_quality(sources: Sequence[str], groups: Sequence[np.ndarray], engine_quality: Mapping[str, Any],
                 payloads: Mapping[str, pa.Table], reference_date: _dt.date) -> dict[str, Any]:
     quality: dict[str, Any] = {
         "min_count": MIN_COUNT,
         **pair_figures(sources, groups),
-        "engine": dict(engine_quality),
+        "estimated_recall": estimated_recall(engine_quality),
+        "engine": _engine_figures(engine_quality),
     }
     if "ksz" in sources and "ksz" in payloads and set(HISTORY_COLUMNS) <= set(payloads["ksz"].column_names):
         ksz_groups = groups[list(sources).index("ksz")]

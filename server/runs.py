@@ -34,6 +34,7 @@ from server.config import BrokerConfig
 from server.events import Recorder
 from server.keys import PERSON_KEYS, derived_key
 from server.linkage_config import LinkageConfiguration
+from linkage.origin import origin_groups
 from server.quality import HISTORY_COLUMNS, run_quality
 from server.storage import RunRecord, Store, utc_now
 
@@ -271,7 +272,10 @@ class RunManager:
         def progress(stage: str, fraction: float) -> None:
             self._report(run.run_id, f"linking: {stage}", 0.05 + 0.85 * fraction)
 
-        result = link(sets, threshold=threshold, progress=progress)
+        # origin group per KSZ record, so that the recall estimated without truth is broken down
+        strata = [origin_groups(payloads["ksz"].to_pydict(), _dt.date.today())
+                  if source == "ksz" and "ksz" in payloads else None for source in sources]
+        result = link(sets, threshold=threshold, progress=progress, strata=strata)
         self._report(run.run_id, "quality figures", 0.92)
         groups = [np.asarray(g, dtype=np.int64) for g in result.group_ids]
         origin = run.parameters["threshold_origin"] if threshold is not None else result.threshold_origin

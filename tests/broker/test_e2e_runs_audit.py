@@ -60,6 +60,9 @@ def test_run_links_all_sources_and_reports_quality_only(uploaded, channel):
     by_origin = quality["origin"]["linked_to_ksz_by_origin"]["vdab"]
     assert sum(f["ksz_records"] for f in by_origin.values() if f["ksz_records"]) <= SIZES["ksz"]
     assert finished.entity_count == SIZES["ksz"]
+    estimate = quality["estimated_recall"]["ksz~vdab"]
+    assert 0.9 <= estimate["recall"] <= 1 and estimate["by_origin_of"] == "ksz" and estimate["by_origin"]
+    assert all("by_stratum" not in p.get("estimated_recall", {}) for p in quality["engine"]["pairs"])
     everything = finished.SerializeToString() + json.dumps(quality).encode()
     assert b"ksz-1" not in everything and b"vdab-1" not in everything
     clusters, payloads = uploaded.store.load_run_inputs(run.run_id)
@@ -76,6 +79,7 @@ def test_run_command_prints_the_quality_summary(uploaded, pki, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "completed" in out and "ksz~vdab" in out and "150 links" in out
+    assert "recall estimated without truth" in out
 
 
 def test_only_run_operators_start_runs_and_providers_cannot_read_them(uploaded, channel):
