@@ -228,13 +228,15 @@ def run_summary(run: broker_pb2.Run) -> str:
         lines.append(f"  share of KSZ records linked to {source}, by origin: {parts}")
     for pair, estimate in quality.get("estimated_recall", {}).items():
         if estimate.get("recall") is None:
+            lines.append(f"  {pair:<24} no recall estimate ({estimate.get('reason', 'none')})")
             continue
         text = f"  {pair:<24} recall estimated without truth {estimate['recall']:.2%}"
         rates = {g: r for g, r in estimate.get("by_origin", {}).items() if r is not None}
         if rates:
             low, high = min(rates, key=rates.get), max(rates, key=rates.get)
-            text += (f"; by origin of the {estimate['by_origin_of']} record {rates[low]:.2%} ({low}) "
-                     f"to {rates[high]:.2%} ({high})")
+            text += (f"; by origin of the {estimate['by_origin_of']} record " +
+                     (f"{rates[low]:.2%} in every group" if rates[low] == rates[high] else
+                      f"{rates[low]:.2%} ({low}) to {rates[high]:.2%} ({high})"))
             if estimate.get("gap_warning"):
                 text += f"\n  WARNING: {pair}: origin groups differ by {100 * estimate['gap']:.1f} pt in " \
                         "estimated recall; linkage error may bias the origin gap"

@@ -111,7 +111,7 @@ def _print_summary(result, rows: int, output: str) -> None:
     conflicts = sum(p["comparison"]["register_conflicts"] for p in q["pairs"]) \
         + q["solver"]["rejected_register_conflict"]
     if conflicts:
-        print(f"  {conflicts:,} similar pairs not linked: their national-register numbers differ")
+        print(f"  {conflicts:,} candidate pairs set aside: their national-register numbers differ")
     linked_groups = sum(n for size, n in q["groups"]["by_size"].items() if size != "1")
     print(f"{linked_groups:,} linked groups, {rows:,} rows written to {output}")
 
@@ -119,9 +119,12 @@ def _print_summary(result, rows: int, output: str) -> None:
 def _print_estimate(pair: dict) -> None:
     """The recall the match model expects for a pair, and per origin group when known."""
     estimate = pair.get("estimated_recall")
-    if not estimate or estimate["recall"] is None:
+    if not estimate:
         return
     a, b = pair["sources"]
+    if estimate["recall"] is None:
+        print(f"  {a}-{b}: no recall estimate ({estimate['reason']})")
+        return
     print(f"  {a}-{b}: estimated recall {estimate['recall']:.4f} "
           f"({estimate['expected_pairs']:,.0f} persons in both expected, "
           f"{estimate['expected_pairs'] - estimate['expected_found']:,.0f} not linked)")
@@ -133,9 +136,10 @@ def _print_estimate(pair: dict) -> None:
             return
         low, high = min(rates, key=rates.get), max(rates, key=rates.get)
         flag = "WARNING: " if by["gap_warning"] else ""
+        spread = (f"{rates[low]:.4f} in every group" if rates[low] == rates[high] else
+                  f"{rates[low]:.4f} ({low}) to {rates[high]:.4f} ({high}), a gap of {100 * by['gap']:.1f} pt")
         print(f"    {flag}by origin group of the {by['side']} record (groups of >= {MIN_STRATUM:.0f} "
-              f"persons): {rates[low]:.4f} ({low}) to {rates[high]:.4f} ({high}), a gap of "
-              f"{100 * by['gap']:.1f} pt")
+              f"persons): {spread}")
 
 
 @contextmanager

@@ -104,6 +104,10 @@ def estimated_recall(engine_quality: Mapping[str, Any]) -> dict[str, Any]:
         estimate = pair.get("estimated_recall")
         if not estimate:
             continue
+        key = "~".join(sorted(pair["sources"]))
+        if estimate["recall"] is None:
+            out[key] = {"recall": None, "reason": estimate["reason"]}
+            continue
         figures = {"recall": estimate["recall"], "expected_pairs": _count(round(estimate["expected_pairs"]))}
         by = estimate.get("by_stratum")
         if by:
@@ -111,7 +115,7 @@ def estimated_recall(engine_quality: Mapping[str, Any]) -> dict[str, Any]:
             figures["by_origin"] = {group: f["recall"] if f["expected_pairs"] >= MIN_COUNT else None
                                     for group, f in by["strata"].items()}
             figures["gap"], figures["gap_warning"] = by["gap"], by["gap_warning"]
-        out["~".join(sorted(pair["sources"]))] = figures
+        out[key] = figures
     return out
 
 

@@ -30,6 +30,8 @@ it (at most 1), found with the weight of its link; partners below the floor, who
 record is unknown, are shared out in proportion. Estimated recall = found / in both, per
 stratum where the caller labels that side's records (an origin group); a gap between
 strata (with at least ``MIN_STRATUM`` expected persons) above ``GAP_WARNING`` is flagged.
+When most open records of the record-level side have no partner (share below
+``MIN_SHARE``: two sources that share few persons), no estimate is given, and the reason is.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ GAP_WARNING = 0.01
 """Estimated recall that differs between strata by more than this is flagged."""
 MIN_STRATUM = 100.0
 """Strata with fewer expected persons in both sources are left out of the gap."""
+MIN_SHARE = 0.5
+"""No estimate when fewer of the record-level side's open records are expected to have a
+partner: it would rest on many small probabilities from the model's tail (measured: 3-7 pt
+too pessimistic for vdab-education in the demo, nonsense for a pair without true pairs)."""
 START_SHARE = 0.9
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-6
@@ -135,6 +141,10 @@ def estimated_recall(fitted: Assignment, links: PairLinks, final: np.ndarray, na
         "side": names[sides[fitted.side]], "share_with_partner": round(fitted.share, 4),
         "match_scores_q05": round(float(np.searchsorted(np.cumsum(fitted.match), 0.05)) * BIN_WIDTH, 3),
         "iterations": fitted.iterations}}
+    if fitted.share < MIN_SHARE:
+        out["reason"] = (f"only {fitted.share:.0%} of the open {names[sides[fitted.side]]} records are "
+                         f"expected to have a partner; too few for an estimate")
+        return out
     for side, s in enumerate(sides):
         t = sides[1 - side]
         records = np.flatnonzero((links.set_of == s) & ~links.excluded)

@@ -26,3 +26,10 @@ def test_the_engine_figures_keep_no_unprotected_copy_of_the_groups():
     quality = run_quality(["ksz", "vdab"], [], _engine(strata), {}, __import__("datetime").date(2025, 1, 1))
     assert "north_america" not in str(quality["engine"])
     assert quality["estimated_recall"]["ksz~vdab"]["by_origin"] == {"north_america": None}
+
+
+def test_a_pair_without_an_estimate_says_why():
+    engine = {"pairs": [{"sources": ["vdab", "education"], "estimated_recall": {
+        "recall": None, "reason": "only 2% of the open vdab records are expected to have a partner"}}]}
+    assert estimated_recall(engine)["education~vdab"] == {
+        "recall": None, "reason": "only 2% of the open vdab records are expected to have a partner"}

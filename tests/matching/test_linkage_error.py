@@ -65,6 +65,16 @@ def test_without_strata_or_with_a_given_threshold_there_is_no_breakdown():
     assert "estimated_recall" not in link([register, source], threshold=0.8).quality["pairs"][0]
 
 
+def test_two_sources_that_share_few_persons_get_no_estimate_and_say_why():
+    register, source, chosen, _ = _sources(3)
+    strangers = random_clks(np.random.default_rng(1003), 4000)      # nobody in the register
+    crowded = EncodedSet("integration", list(source.record_ids) + [f"s{i}" for i in range(4000)],
+                         np.vstack([source.clks, strangers]), list(source.exact_tokens) + [None] * 4000)
+    estimate = link([register, crowded]).quality["pairs"][0]["estimated_recall"]
+    assert estimate["recall"] is None and "expected to have a partner" in estimate["reason"]
+    assert estimate["record_model"]["share_with_partner"] < 0.5
+
+
 def test_origin_groups_come_from_a_nationality_history():
     import datetime as dt
 

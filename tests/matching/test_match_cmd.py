@@ -82,7 +82,7 @@ def test_pairs_kept_apart_by_different_register_numbers_are_reported(tmp_path, p
     inputs = [str(_extract(tmp_path / "ksz.parquet", dataclasses.replace(ksz, exact_tokens=register))),
               str(_extract(tmp_path / "vdab.parquet", dataclasses.replace(vdab, clks=clks, exact_tokens=tokens)))]
     assert main(["match", *inputs, "-o", str(tmp_path / "groups.csv")]) == 0
-    assert "1 similar pairs not linked: their national-register numbers differ" in capsys.readouterr().out
+    assert "1 candidate pairs set aside: their national-register numbers differ" in capsys.readouterr().out
     assert not any(r["record_id"] == "vdab-0" for r in _rows(tmp_path / "groups.csv"))
 
 
