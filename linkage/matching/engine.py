@@ -32,7 +32,7 @@ from linkage.matching.model import EncodedSet, LinkResult
 from linkage.matching.records import Records
 from linkage.matching.solver import solve
 from linkage.matching.linkage_error import PairLinks, assign, estimated_recall
-from linkage.matching.match_model import mutual_best
+from linkage.matching.match_model import TOKEN_PAIRS, mutual_best
 from linkage.matching.tokens import link_tokens
 
 Progress = Callable[[str, float], None]
@@ -100,11 +100,14 @@ def link(
 
     ga, gb, sc = similar.ga, similar.gb, similar.scores
     best = mutual_best(ga, gb, sc, set_of)
-    models: dict[tuple[int, int], match_model.PairModel] = {}
+    report("match model", 0.0)
+    models = {pq: _fit_model(records, tokens.cluster, set_of, pq, similar, i) for i, pq in enumerate(pairs)}
+    links = {pq: PairLinks(*pq, ga[similar.pair == i], gb[similar.pair == i], sc[similar.pair == i],
+                           tokens.cluster, tokens.excluded, set_of) for i, pq in enumerate(pairs)}
+    assignments = {pq: assign(models[pq], links[pq]) for pq in pairs}
+    # token-confirmed pairs are cleaner than the open records (docs/matching.md)
+    models = {pq: assignments[pq].calibrated(m) if m.method == TOKEN_PAIRS else m for pq, m in models.items()}
     if threshold is None:
-        report("match model", 0.0)
-        models = {pq: _fit_model(records, tokens.cluster, set_of, pq, similar, i)
-                  for i, pq in enumerate(pairs)}
         keep = np.zeros(len(sc), dtype=bool)
         for i, pq in enumerate(pairs):
             mine = similar.pair == i
@@ -127,12 +130,8 @@ def link(
     group_ids = _number_groups(solution.cluster)
     report("clustering", 1.0)
     lap("clustering")
-    estimates = {}
-    for i, pq in enumerate(pairs if models else []):
-        mine = similar.pair == i
-        links = PairLinks(*pq, ga[mine], gb[mine], sc[mine], tokens.cluster, tokens.excluded, set_of)
-        estimates[pq] = estimated_recall(assign(models[pq], links), links, solution.cluster, names,
-                                         strata or [], records.offsets)
+    estimates = {pq: estimated_recall(assignments[pq], links[pq], solution.cluster, names,
+                                      strata or [], records.offsets) for pq in models}
     lap("linkage_error")
 
     quality = {

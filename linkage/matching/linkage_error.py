@@ -37,6 +37,7 @@ When most open records of the record-level side have no partner (share below
 from __future__ import annotations
 
 from collections.abc import Sequence
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,7 +88,14 @@ class Assignment:
     """Per record, whether it is an open record of side ``j``."""
     share: float
     match: np.ndarray
+    nonmatch: np.ndarray
     iterations: int
+
+    def calibrated(self, model: PairModel) -> PairModel:
+        """The pair model with the open records' own match scores, non-match curve and
+        number of matches."""
+        return dataclasses.replace(model, match=self.match, nonmatch=self.nonmatch,
+                                   expected_matches=max(float((1 - self.absent)[self.open_].sum()), 1e-6))
 
 
 def assign(model: PairModel, links: PairLinks) -> Assignment:
@@ -126,7 +134,7 @@ def assign(model: PairModel, links: PairLinks) -> Assignment:
         match, share = updated, new_share
         if change < TOLERANCE:
             break
-    return Assignment(side, weight, below, absent, open_, share, match, iterations)
+    return Assignment(side, weight, below, absent, open_, share, match, nonmatch, iterations)
 
 
 def estimated_recall(fitted: Assignment, links: PairLinks, final: np.ndarray, names: Sequence[str],

@@ -50,6 +50,8 @@ MAX_ITERATIONS = 200
 TOLERANCE = 1e-6
 G_MIN = 1e-4
 """Lower bound of each side's one-to-one factor ``g`` (at most 10^4 times the odds per side)."""
+TOKEN_PAIRS = "token pairs"
+"""``PairModel.method`` when the match scores were learnt from token-confirmed pairs."""
 EM_START = (20.0, 2.0)
 """Beta parameters of the starting match distribution without tokens (mean 0.91)."""
 
@@ -187,7 +189,7 @@ def fit(scores: np.ndarray, floor: float, left: int, right: int,
     nonmatch = np.zeros(BINS)
     nonmatch[first:] = np.exp(_log_curve(curve, x))
     return PairModel(floor, int(left), int(right), matches, match, nonmatch,
-                     "token pairs" if use_tokens else "em", int(len(tokens)), iterations, converged)
+                     TOKEN_PAIRS if use_tokens else "em", int(len(tokens)), iterations, converged)
 
 
 def _token_distribution(scores: np.ndarray) -> np.ndarray:

@@ -37,32 +37,38 @@ def _true_recall(result, chosen, mask):
     return float(found.mean())
 
 
-def test_the_estimate_sees_the_misses_of_a_model_taught_by_cleaner_token_pairs():
-    """The token-confirmed pairs score 0.96 and up, the open records far lower: the pair
-    model, taught by the token pairs, links none of the 600 open records. The record-level
-    model learns the open records' own scores, so the estimate knows what was missed: the
-    recall overall and per group within a point of the truth."""
-    register, source, chosen, group = _sources(1)
-    result = link([register, source], strata=[group, None])
+def test_the_open_records_own_match_scores_decide_not_the_cleaner_token_pairs_alone():
+    """The token-confirmed pairs score 0.96 and up, the open records 0.68-0.93. Taught by the
+    token pairs alone, the model linked none of the 600 open records; calibrated on the
+    open records by the record-level model it links them."""
+    register, source, chosen, _ = _sources(1)
+    result = link([register, source])
     pair = result.quality["pairs"][0]
-    assert pair["exact"] == 900 and pair["similarity"] == 0
+    assert pair["exact"] == 900 and pair["similarity"] >= 0.95 * 600
+    assert _true_recall(result, chosen, np.ones(len(chosen), dtype=bool)) >= 0.99
+    assert pair["estimated_recall"]["record_model"]["match_scores_q05"] < 0.8
+
+
+def test_the_estimate_follows_the_truth_overall_and_per_group():
+    """A threshold of 0.9 leaves a third of group "far" unlinked; the estimate, made without
+    the truth, finds the same within a point, and flags the gap between the groups."""
+    register, source, chosen, group = _sources(1)
+    result = link([register, source], threshold=0.9, strata=[group, None])
+    estimate = result.quality["pairs"][0]["estimated_recall"]
     true = _true_recall(result, chosen, np.ones(len(chosen), dtype=bool))
-    estimate = pair["estimated_recall"]
+    assert true < 0.95
     assert abs(estimate["recall"] - true) <= 0.01
     assert abs(estimate["expected_pairs"] - 1500) <= 15
-    record_model = estimate["record_model"]
-    assert record_model["side"] == "integration"
-    assert record_model["match_scores_q05"] < 0.8 < pair["model"]["match_scores"]["q05"]
     by = estimate["by_stratum"]
-    assert by["side"] == "ksz" and set(by["strata"]) == {"far", "near"}
+    assert by["side"] == "ksz" and by["gap_warning"]
     for label in ("far", "near"):
         assert abs(by["strata"][label]["recall"] - _true_recall(result, chosen, group[chosen] == label)) <= 0.01
 
 
-def test_without_strata_or_with_a_given_threshold_there_is_no_breakdown():
+def test_without_strata_there_is_no_breakdown():
     register, source, _, _ = _sources(2)
-    assert "by_stratum" not in link([register, source]).quality["pairs"][0]["estimated_recall"]
-    assert "estimated_recall" not in link([register, source], threshold=0.8).quality["pairs"][0]
+    estimate = link([register, source]).quality["pairs"][0]["estimated_recall"]
+    assert estimate["recall"] is not None and "by_stratum" not in estimate
 
 
 def test_two_sources_that_share_few_persons_get_no_estimate_and_say_why():
