@@ -118,7 +118,8 @@ def assign(model: PairModel, links: PairLinks) -> Assignment:
     weight = np.zeros(len(b))
     below = absent = np.zeros(n)
     iterations = 0
-    for iterations in range(1, MAX_ITERATIONS + 1):
+    while iterations < MAX_ITERATIONS:
+        iterations += 1
         ratio = share / others * match[b] / np.maximum(nonmatch[b] / compared, 1e-300)
         under = share * hidden
         total = np.maximum(np.bincount(j, weights=ratio, minlength=n) + under + (1 - share), 1e-300)

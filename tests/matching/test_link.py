@@ -22,7 +22,7 @@ def _precision_recall(pop, result: LinkResult, p: int, q: int) -> tuple[float, f
 
 
 def _one_record_per_source(result: LinkResult) -> bool:
-    for k, groups in enumerate(result.group_ids):
+    for groups in result.group_ids:
         if len(np.unique(groups)) != len(groups):
             return False
     return True
