@@ -30,6 +30,7 @@ can be hidden and none is public, the request is refused.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Sequence
@@ -220,11 +221,10 @@ class _ComponentLPs:
     stays primal feasible: primal simplex without presolve starts hot (3x fewer seconds per
     solve at 40 releases). Its optimal duals, though, are another vertex of a degenerate
     dual, and they name worse cells to hide; the binding rows of a failing figure come
-    from models with HiGHS's defaults (``hot=False``), solved only for failures."""
+    from models with HiGHS's defaults (``cold``), solved only for failures."""
 
-    def __init__(self, R: sp.csr_matrix, values: np.ndarray, n_vars: int, ub: float,
-                 hot: bool = True):
-        self.R, self.values, self.ub, self.hot = R, values, ub, hot
+    def __init__(self, R: sp.csr_matrix, values: np.ndarray, n_vars: int, ub: float):
+        self.R, self.values, self.ub, self.hot = R, values, ub, True
         nr = R.shape[0]
         pattern = sp.csr_matrix((np.ones(R.nnz), R.indices, R.indptr), shape=R.shape)
         graph = sp.bmat([[None, pattern], [pattern.T, None]], format="csr") if nr else \
@@ -234,6 +234,12 @@ class _ComponentLPs:
         self.var_label = labels[nr:] if nr else labels
         self.models: dict[int, tuple[highspy.Highs, np.ndarray, np.ndarray]] = {}
         self.solves = 0
+
+    def cold(self) -> _ComponentLPs:
+        """The same equations and components, solved with HiGHS's defaults."""
+        twin = copy.copy(self)
+        twin.hot, twin.models, twin.solves = False, {}, 0
+        return twin
 
     def _model(self, label: int):
         if label not in self.models:
@@ -305,7 +311,7 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
         R, values, sources = model.published()
         ub = float(max([1.0] + [float(r.figures.values[0].max()) for r in releases]))
         lps = _ComponentLPs(R, values, model.n_vars, ub)
-        explain = _ComponentLPs(R, values, model.n_vars, ub, hot=False)
+        explain = lps.cold()
         checks = [q for i in new for q in _quantities(releases[i], i)]
         if recheck_earlier:
             checks += [q for i, r in enumerate(releases) if not r.new for q in _quantities(r, i)]

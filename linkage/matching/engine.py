@@ -101,17 +101,15 @@ def link(
     ga, gb, sc = similar.ga, similar.gb, similar.scores
     best = mutual_best(ga, gb, sc, set_of)
     report("match model", 0.0)
-    models = {pq: _fit_model(records, tokens.cluster, set_of, pq, similar, i) for i, pq in enumerate(pairs)}
-    links = {pq: PairLinks(*pq, ga[similar.pair == i], gb[similar.pair == i], sc[similar.pair == i],
-                           tokens.cluster, tokens.excluded, set_of) for i, pq in enumerate(pairs)}
+    links = dict(zip(pairs, similar.links))
+    models = {pq: _fit_model(records, links[pq], similar.reports[pq]) for pq in pairs}
     assignments = {pq: assign(models[pq], links[pq]) for pq in pairs}
     # token-confirmed pairs are cleaner than the open records (docs/matching.md)
     models = {pq: assignments[pq].calibrated(m) if m.method == TOKEN_PAIRS else m for pq, m in models.items()}
     if threshold is None:
         keep = np.zeros(len(sc), dtype=bool)
-        for i, pq in enumerate(pairs):
-            mine = similar.pair == i
-            keep[mine] = models[pq].posterior(sc[mine], best[mine]) >= match_model.ACCEPT
+        for pq, span in zip(pairs, similar.spans):
+            keep[span] = models[pq].posterior(sc[span], best[span]) >= match_model.ACCEPT
         chosen = min([t for t in (m.threshold(True) for m in models.values()) if t is not None],
                      default=1.0)
         origin = "automatic"
@@ -165,8 +163,10 @@ class _Similar:
     reports: dict
     register: np.ndarray
     """Per starting group (global id of its smallest record), its register number or -1."""
-    pair: np.ndarray
-    """Per candidate, the index of its set pair."""
+    links: list[PairLinks]
+    spans: list[slice]
+    """Per set pair, its candidates and open records, and where its candidates lie in the
+    concatenated arrays above."""
 
 
 def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, blocking,
@@ -178,7 +178,7 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
     register = np.full(records.total, -1, dtype=np.int64)
     np.maximum.at(register, tokens.cluster, tokens.register)
     ceiling = candidate_search.FLOOR_CEILING if threshold is None else threshold
-    found, reports, floors, which = [], {}, [], []
+    found, reports, floors, links, spans, start = [], {}, [], [], [], 0
     for step, (p, q) in enumerate(pairs):
         report(f"similarity {names[p]}-{names[q]}", step / len(pairs))
         left = _open_records(records, tokens, has, p, q)
@@ -191,7 +191,10 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         ra, rb = register[tokens.cluster[ga]], register[tokens.cluster[gb]]
         allowed = (ra < 0) | (rb < 0) | (ra == rb)
         found.append((ga[allowed], gb[allowed], cands.scores[allowed]))
-        which.append(np.full(int(allowed.sum()), step, dtype=np.int64))
+        links.append(PairLinks(p, q, *found[-1], records.offsets[p] + left, records.offsets[q] + right,
+                               tokens.cluster, tokens.excluded, set_of))
+        spans.append(slice(start, start + int(allowed.sum())))
+        start = spans[-1].stop
         reports[(p, q)] = {
             "method": cands.method, "left": int(len(left)), "right": int(len(right)),
             "scored": int(cands.scored), "floor": cands.floor, "candidates": int(allowed.sum()),
@@ -205,24 +208,22 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         max(floors, default=FLOOR_RANGE[0]),
         reports,
         register,
-        np.concatenate(which) if which else np.zeros(0, np.int64),
+        links,
+        spans,
     )
 
 
-def _fit_model(records: Records, cluster: np.ndarray, set_of: np.ndarray, pq: tuple[int, int],
-               similar: _Similar, index: int) -> match_model.PairModel:
+def _fit_model(records: Records, links: PairLinks, comparison: dict) -> match_model.PairModel:
     """The match model of one pair of sets, from its candidates and the pairs its exact
     tokens confirm."""
-    p, q = pq
-    in_p, in_q = np.flatnonzero(set_of == p), np.flatnonzero(set_of == q)
+    in_p, in_q = np.flatnonzero(links.set_of == links.p), np.flatnonzero(links.set_of == links.q)
     holder = np.full(records.total, -1, dtype=np.int64)      # per token group, its record of p
-    holder[cluster[in_p]] = in_p
-    partner = holder[cluster[in_q]]
+    holder[links.by_token[in_p]] = in_p
+    partner = holder[links.by_token[in_q]]
     confirmed = partner >= 0
     token_scores = records.scores(partner[confirmed], in_q[confirmed])
-    comparison = similar.reports[pq]
-    return match_model.fit(similar.scores[similar.pair == index], comparison["floor"],
-                           comparison["left"], comparison["right"], token_scores)
+    return match_model.fit(links.scores, comparison["floor"], comparison["left"], comparison["right"],
+                           token_scores)
 
 
 def _check(sets: Sequence[EncodedSet], threshold: float | None, blocking: str) -> None:

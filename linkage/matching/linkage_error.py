@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linkage.matching.match_model import BIN_WIDTH, BINS, PairModel, bin_of
+from linkage.matching.match_model import BINS, PairModel, bin_of, match_quantile
 
 GAP_WARNING = 0.01
 """Estimated recall that differs between strata by more than this is flagged."""
@@ -67,6 +67,9 @@ class PairLinks:
     gb: np.ndarray
     scores: np.ndarray
     """The pair's candidates (``ga`` in ``p``, ``gb`` in ``q``)."""
+    open_p: np.ndarray
+    open_q: np.ndarray
+    """The open records compared on each side (their group lacks the other set)."""
     by_token: np.ndarray
     """Per record, its group after the token join."""
     excluded: np.ndarray
@@ -101,10 +104,10 @@ class Assignment:
 def assign(model: PairModel, links: PairLinks) -> Assignment:
     """Fit the record-level model on the side with fewer open records."""
     side = 0 if model.left <= model.right else 1
-    mine, other = (links.p, links.q) if side == 0 else (links.q, links.p)
     j = links.ga if side == 0 else links.gb
     n = len(links.set_of)
-    open_ = (links.set_of == mine) & ~links.excluded & ~_holds(links.by_token, links.set_of, other)[links.by_token]
+    open_ = np.zeros(n, dtype=bool)
+    open_[links.open_p if side == 0 else links.open_q] = True
     b = bin_of(links.scores)
     first = int(bin_of(np.array([model.floor]))[0])
     histogram = np.bincount(b, minlength=BINS).astype(np.float64)
@@ -148,7 +151,7 @@ def estimated_recall(fitted: Assignment, links: PairLinks, final: np.ndarray, na
     linked = final[links.ga] == final[links.gb]
     out: dict = {"recall": None, "record_model": {
         "side": names[sides[fitted.side]], "share_with_partner": round(fitted.share, 4),
-        "match_scores_q05": round(float(np.searchsorted(np.cumsum(fitted.match), 0.05)) * BIN_WIDTH, 3),
+        "match_scores_q05": match_quantile(fitted.match, 0.05),
         "iterations": fitted.iterations}}
     if fitted.share < MIN_SHARE:
         out["reason"] = (f"only {fitted.share:.0%} of the open {names[sides[fitted.side]]} records are "

@@ -84,6 +84,11 @@ def lower_edges() -> np.ndarray:
     return np.arange(BINS) * BIN_WIDTH
 
 
+def match_quantile(match: np.ndarray, q: float) -> float:
+    """The score (a bin's lower edge) below which a share ``q`` of matches scores."""
+    return round(float(lower_edges()[min(int(np.searchsorted(np.cumsum(match), q)), BINS - 1)]), 3)
+
+
 @dataclass
 class PairModel:
     floor: float
@@ -137,17 +142,13 @@ class PairModel:
 
     def summary(self) -> dict:
         """JSON-safe aggregates of the fitted model."""
-        cdf = np.cumsum(self.match)
-
-        def quantile(q: float) -> float:
-            return round(float(lower_edges()[min(int(np.searchsorted(cdf, q)), BINS - 1)]), 3)
-
         return {
             "method": self.method,
             "open_records": [self.left, self.right],
             "token_pairs": self.token_pairs,
             "expected_matches": round(self.expected_matches, 1),
-            "match_scores": {"q05": quantile(0.05), "median": quantile(0.5)},
+            "match_scores": {"q05": match_quantile(self.match, 0.05),
+                             "median": match_quantile(self.match, 0.5)},
             "nonmatch_pairs_above_floor": round(float(self.nonmatch.sum()), 1),
             "threshold_mutual_best": self.threshold(True),
             "threshold_other": self.threshold(False),
