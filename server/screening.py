@@ -13,6 +13,7 @@ sent. Two screens keep personal data out of it:
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any, Mapping
 
 from linkage.aggregate import registry
@@ -57,6 +58,12 @@ def _registered(field: str, text: str, policy: Policy) -> bool:
         return text in registry.POPULATIONS
     if field == "measures":
         return text in registry.MEASURES
+    if field == "reference_date":
+        try:
+            _dt.date.fromisoformat(text)
+        except ValueError:
+            return False
+        return True
     if field == "dimensions":
         try:
             parse_dimension(text)

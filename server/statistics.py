@@ -34,6 +34,7 @@ from server.events import Recorder
 from server.guard import Guard, Refused, rpc
 from server.keys import LEDGER_SEAL, derived_key
 from server.policy import authorise_statistics
+from server.screening import screen_request
 from server.storage import StorageError, Store
 from server.tls import Identity
 
@@ -114,7 +115,10 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         return self._linked[1]
 
     def _refuse(self, identity: Identity, fields: dict, code: grpc.StatusCode, reason: str) -> Refused:
-        self.recorder.note(**_entry(identity, fields, "refused", reason))
+        """Record the refusal with only what the registry and policy know of the request (any
+        other text the caller typed may be a name or a national number), then refuse."""
+        logged, logged_reason = screen_request(_plain(fields), reason, self.guard.policy)
+        self.recorder.note(**_entry(identity, logged, "refused", logged_reason))
         return Refused(code, reason)
 
     @rpc

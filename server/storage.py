@@ -290,13 +290,14 @@ class Store:
                 continue
         return removed
 
-    def oldest_partial_expiry(self, organisation: str, max_idle_seconds: float) -> float | None:
-        """Seconds until the oldest unfinished upload of ``organisation`` expires."""
-        times = []
+    def partials(self, organisation: str) -> list[tuple[str, float]]:
+        """The unfinished uploads of ``organisation`` as (extract id, time of the last data),
+        the longest idle first."""
+        held = []
         for path in (self.root / "incoming").glob(f"{organisation}-*.part"):
             with contextlib.suppress(FileNotFoundError):
-                times.append(path.stat().st_mtime)
-        return max(0.0, min(times) + max_idle_seconds - time.time()) if times else None
+                held.append((path.stem.rpartition("-")[2], path.stat().st_mtime))
+        return sorted(held, key=lambda item: item[1])
 
     def extract(self, extract_id: str) -> ExtractRecord | None:
         with self._lock:

@@ -5,7 +5,8 @@ the broker checks the content hash and validates the extract, records the decisi
 audit log, signs a receipt, and only then makes the extract visible (see
 :mod:`server.storage`). What it stores is the validated copy (:mod:`server.validation`),
 not the uploaded bytes. A failed check leaves nothing stored. Unfinished uploads expire
-after ``upload_expiry_hours`` without data (see :meth:`Store.expire_partials`).
+after ``upload_expiry_hours`` without data (see :meth:`Store.expire_partials`), and an
+organisation holds at most four: a fifth replaces the one idle longest.
 """
 
 from __future__ import annotations
@@ -160,16 +161,7 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
         organisation, extract_id, size = identity.organisation, manifest.content_sha256, manifest.size_bytes
         path = self.store.partial_path(organisation, extract_id)
         if not path.exists():
-            open_uploads = sum(1 for _ in path.parent.glob(f"{organisation}-*.part"))
-            if open_uploads >= MAX_OPEN_UPLOADS_PER_ORGANISATION:
-                expiry = self.config.upload_expiry_hours * 3600
-                wait = self.store.oldest_partial_expiry(organisation, expiry) or 0.0
-                raise Refused(
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    f"{organisation!r} has {open_uploads} unfinished uploads; resume one of them, or "
-                    f"wait: the oldest expires in about {wait / 3600:.1f} h (unfinished uploads are "
-                    f"deleted after {self.config.upload_expiry_hours:g} h without data)",
-                )
+            self._make_room(organisation)
         partial = self.store.partial(organisation, extract_id)
         if offset == 0 and partial.size:
             partial.discard()
@@ -226,6 +218,28 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
                    records=receipt.record_count, bytes=size, receive_seconds=round(streamed - started, 3),
                    accept_seconds=round(time.monotonic() - streamed, 3))
         return receipt
+
+    def _make_room(self, organisation: str) -> None:
+        """Keep at most MAX_OPEN_UPLOADS_PER_ORGANISATION unfinished uploads per organisation:
+        a new upload replaces the one idle longest, so that broken uploads never lock a provider
+        out; only uploads still receiving data are never replaced."""
+        held = self.store.partials(organisation)
+        excess = len(held) + 1 - MAX_OPEN_UPLOADS_PER_ORGANISATION
+        if excess <= 0:
+            return
+        with self._busy_lock:  # no upload of these can start while they are removed
+            idle = [extract_id for extract_id, _ in held if (organisation, extract_id) not in self._busy]
+            if len(idle) < excess:
+                raise Refused(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"{organisation!r} has {len(held) - len(idle)} uploads receiving data at this "
+                    f"moment, and the broker holds at most {MAX_OPEN_UPLOADS_PER_ORGANISATION} "
+                    "unfinished uploads per organisation; wait until one of them has finished",
+                )
+            for extract_id in idle[:excess]:
+                self.store.partial_path(organisation, extract_id).unlink(missing_ok=True)
+        self.recorder.note("uploads_replaced", organisation=organisation, count=excess,
+                           limit=MAX_OPEN_UPLOADS_PER_ORGANISATION)
 
     def _reject(self, identity: Identity, manifest, record_count: int, reason: str,
                 code: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT) -> None:

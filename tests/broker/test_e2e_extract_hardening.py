@@ -9,7 +9,9 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import numpy as np
@@ -27,12 +29,20 @@ from tests.broker.test_e2e_upload import _entries, _manifest, _nothing_stored, _
 pytestmark = pytest.mark.timeout(120)
 
 
-def _truncated_uploads(handle, channel, tmp_path, count: int, seed: int = 10) -> None:
-    vdab = channel(handle, "vdab")
+def _truncated_uploads(handle, channel, tmp_path, count: int, seed: int = 10, source: str = "vdab") -> set[str]:
+    """``count`` uploads of ``source`` (by its organisation) that break off; their extract ids."""
+    provider = channel(handle, source)
+    ids = set()
     for i in range(count):
-        content = make_extract(tmp_path / f"v{seed + i}.parquet", "vdab", 300, seed=seed + i).read_bytes()
+        content = make_extract(tmp_path / f"{source}{seed + i}.parquet", source, 300, seed=seed + i).read_bytes()
         with pytest.raises(grpc.RpcError):
-            _raw_upload(vdab, _manifest(content, "vdab"), [content[:4000]])
+            _raw_upload(provider, _manifest(content, source), [content[:4000]])
+        ids.add(hashlib.sha256(content).hexdigest())
+    return ids
+
+
+def _held(incoming, organisation: str) -> set[str]:
+    return {path.stem.rpartition("-")[2] for path in incoming.glob(f"{organisation}-*.part")}
 
 
 def _age(folder, hours: float) -> None:
@@ -51,18 +61,51 @@ def test_unfinished_uploads_expire_so_a_provider_is_never_locked_out(start_broke
         _raw_upload(vdab, _manifest(content, "vdab"), [content[7000:]], offset=7000)
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert list(incoming.iterdir()) == []
-    _truncated_uploads(handle, channel, tmp_path, 4)
-    with pytest.raises(BrokerCallError) as caught:
-        upload_extract(vdab, fresh)
-    assert caught.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED and "expires in about" in caught.value.details
+    _truncated_uploads(handle, channel, tmp_path, 3)
+    _age(incoming, 0.5)
+    recent = _truncated_uploads(handle, channel, tmp_path, 3, seed=20)
+    held = _held(incoming, "vdab")
+    assert len(held) == 4 and recent < held  # at most four per organisation: the longest idle went
+    assert [e["count"] for e in _entries(handle, "uploads_replaced")] == [1, 1]
+    others = _truncated_uploads(handle, channel, tmp_path, 2, seed=30, source="ksz")
+    assert upload_extract(vdab, fresh).facts["record_count"] == 100  # never locked out
+    assert _held(incoming, "vdab") == recent and _held(incoming, "ksz") == others
     _age(incoming, 2)
     deadline = time.monotonic() + 10
     while list(incoming.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert list(incoming.iterdir()) == []
-    assert upload_extract(vdab, fresh).facts["record_count"] == 100
     expired = _entries(handle, "uploads_expired")
-    assert expired and expired[0]["count"] == 4 and expired[0]["organisations"] == ["vdab"]
+    assert expired and expired[0]["count"] == 5 and expired[0]["organisations"] == ["ksz", "vdab"]
+
+
+def test_uploads_receiving_data_are_never_replaced(broker, channel, tmp_path):
+    """Four uploads of one organisation still streaming: a fifth waits for one of them."""
+    incoming, vdab = broker.store.root / "incoming", channel(broker, "vdab")
+    release = threading.Event()
+
+    def stalled(content: bytes):
+        yield content[:4000]
+        release.wait(20)
+
+    with ThreadPoolExecutor(4) as pool:
+        running = []
+        for i in range(4):
+            content = make_extract(tmp_path / f"s{i}.parquet", "vdab", 300, seed=40 + i).read_bytes()
+            running.append(pool.submit(_raw_upload, vdab, _manifest(content, "vdab"), stalled(content)))
+        deadline = time.monotonic() + 10
+        while len(list(incoming.iterdir())) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        fresh = make_extract(tmp_path / "fresh.parquet", "vdab", 100, seed=99)
+        with pytest.raises(BrokerCallError) as caught:
+            upload_extract(vdab, fresh, retries=0)
+        assert caught.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "4 uploads receiving data" in caught.value.details
+        release.set()
+        for future in running:
+            with pytest.raises(grpc.RpcError):
+                future.result()
+    assert upload_extract(vdab, fresh).facts["record_count"] == 100
 
 
 def test_unfinished_uploads_expire_at_start_up(start_broker, channel, tmp_path):
