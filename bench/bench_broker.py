@@ -64,19 +64,32 @@ def random_extract(path: Path, records: int, seed: int) -> Path:
     return path
 
 
+def memory_mib(pid: int, field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak so far) of a process, in MiB."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
 def bench_throughput(work: Path, pki: Path) -> None:
     broker = BrokerProcess(pki, pki / "policy.toml", work / "throughput-data")
+    pid = broker.process.pid
     try:
         channel = connect(broker.address, pki, "education")
         for seed in (1, 2):
             path = random_extract(work / f"education-{seed}.parquet", THROUGHPUT_RECORDS, seed)
             size = path.stat().st_size
+            before = memory_mib(pid, "VmRSS")
             started = time.perf_counter()
             result = upload_extract(channel, path)
             seconds = time.perf_counter() - started
             assert result.facts["record_count"] == THROUGHPUT_RECORDS
+            peak = memory_mib(pid, "VmHWM")
             print(f"upload throughput: {size / 2**20:.1f} MiB ({THROUGHPUT_RECORDS:,} records) in "
-                  f"{seconds:.2f} s = {size / 2**20 / seconds:.1f} MiB/s end to end (target >= 50 MB/s)")
+                  f"{seconds:.2f} s = {size / 2**20 / seconds:.1f} MiB/s end to end (target >= 50 MB/s); "
+                  f"broker memory {before:.0f} MiB before, peak {peak:.0f} MiB "
+                  f"(+{peak - before:.0f} MiB = {(peak - before) / (size / 2**20):.1f} x the extract)")
         channel.close()
     finally:
         broker.terminate()

@@ -12,8 +12,12 @@ discards the growing file.
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import io
 import os
 import struct
+from collections import OrderedDict
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
@@ -75,27 +79,64 @@ def _pieces(data: bytes | memoryview) -> Iterator[bytes]:
         yield bytes(view[start:start + RECORD_BYTES])
 
 
-def seal(path: str | Path, key: bytes, label: str, chunks: Iterable[bytes]) -> int:
-    """Encrypt ``chunks`` into ``path`` atomically (temporary file, fsync, rename).
+class SealWriter:
+    """A write-only stream that seals what is written into records (see :func:`sealing`);
+    it holds back at most one record, so that the last can be flagged when it is finished."""
 
-    Returns the number of plaintext bytes written.
-    """
-    aead = AESGCM(key)
-    tag = label.encode()
-    total = 0
+    def __init__(self, handle: BinaryIO, aead: AESGCM, label: bytes) -> None:
+        self._handle = handle
+        self._aead = aead
+        self._label = label
+        self._buffer = bytearray()
+        self._index = 0
+        self.total = 0
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        self._buffer += data
+        self.total += len(data)
+        while len(self._buffer) > RECORD_BYTES:
+            self._handle.write(_encrypt(self._aead, self._label, self._index, False,
+                                        bytes(self._buffer[:RECORD_BYTES])))
+            del self._buffer[:RECORD_BYTES]
+            self._index += 1
+        return len(data)
+
+    def tell(self) -> int:
+        return self.total
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        """Records are written as they fill; the last one when the stream is finished."""
+
+    def close(self) -> None:
+        """A writer that wraps this stream may close it; :func:`sealing` finishes it."""
+        self.closed = True
+
+    def finish(self) -> None:
+        self._handle.write(_encrypt(self._aead, self._label, self._index, True, bytes(self._buffer)))
+        self._buffer = bytearray()
+
+
+@contextlib.contextmanager
+def sealing(path: str | Path, key: bytes, label: str) -> Iterator[SealWriter]:
+    """A stream that seals what is written to it into ``path``, atomically (temporary file,
+    fsync, rename) when the block ends without an error; nothing is left otherwise."""
     with atomic_file(path, 0o600) as handle:
         handle.write(MAGIC)
-        index = 0
-        pending: bytes | None = None
+        writer = SealWriter(handle, AESGCM(key), label.encode())
+        yield writer
+        writer.finish()
+
+
+def seal(path: str | Path, key: bytes, label: str, chunks: Iterable[bytes]) -> int:
+    """Encrypt ``chunks`` into ``path`` atomically; returns the plaintext bytes written."""
+    with sealing(path, key, label) as writer:
         for chunk in chunks:
-            for piece in _pieces(chunk):
-                if pending is not None:
-                    handle.write(_encrypt(aead, tag, index, False, pending))
-                    index += 1
-                pending = piece
-                total += len(piece)
-        handle.write(_encrypt(aead, tag, index, True, pending or b""))
-    return total
+            writer.write(chunk)
+    return writer.total
 
 
 def unseal_iter(path: str | Path, key: bytes, label: str) -> Iterator[bytes]:
@@ -196,3 +237,79 @@ class GrowingFile:
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+class SealedReader(io.RawIOBase):
+    """A seekable read-only view of a growing file's plaintext, decrypting only the records
+    a read touches (a few are cached), so that a Parquet reader can validate an upload
+    without the whole upload in memory. Every record is checked when it is read."""
+
+    CACHED = 4
+
+    def __init__(self, growing: GrowingFile) -> None:
+        super().__init__()
+        self._growing = growing
+        self._handle = _open_checked(growing.path)
+        self._spans: list[tuple[int, int, int]] = []  # plaintext start, file offset, sealed length
+        starts, position, offset = [], 0, len(MAGIC)
+        for end, _, body in _records(self._handle):
+            if len(self._spans) == growing.records:
+                break
+            self._spans.append((position, offset, len(body)))
+            starts.append(position)
+            position += len(body) - _TAG
+            offset = end
+        self._starts = starts
+        self.size = position
+        self._position = 0
+        self._cache: OrderedDict[int, bytes] = OrderedDict()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def _record(self, index: int) -> bytes:
+        plain = self._cache.pop(index, None)
+        if plain is None:
+            _, offset, length = self._spans[index]
+            self._handle.seek(offset)
+            head = self._handle.read(_LENGTH.size + _NONCE)
+            body = self._handle.read(length)
+            try:
+                plain = self._growing._aead.decrypt(head[_LENGTH.size:], body,
+                                                    _aad(self._growing._label, index, False))
+            except InvalidTag:
+                raise SealedFileError(f"{self._growing.path.name}: record {index} changed on disk") from None
+            if len(self._cache) >= self.CACHED:
+                self._cache.popitem(last=False)
+        self._cache[index] = plain
+        return plain
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view) and self._position < self.size:
+            index = bisect.bisect_right(self._starts, self._position) - 1
+            plain = self._record(index)
+            start = self._position - self._starts[index]
+            count = min(len(view) - done, len(plain) - start)
+            view[done:done + count] = memoryview(plain)[start:start + count]
+            done += count
+            self._position += count
+        return done
+
+    def close(self) -> None:
+        if not self.closed:
+            self._handle.close()
+            self._cache.clear()
+        super().close()

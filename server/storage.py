@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from linkage.files import fsync_dir
 from linkage.errors import LinkageError
 from linkage.sqlite import immediate_transaction
 from server import sealed
@@ -269,7 +270,7 @@ class Store:
 
     def partial(self, organisation: str, extract_id: str) -> sealed.GrowingFile:
         """The resumable upload of ``extract_id`` by ``organisation``, sealed under the label
-        of the extract it becomes (see :meth:`store_extract`)."""
+        of the extract it becomes (see :meth:`sealing_extract`)."""
         return sealed.GrowingFile(self.partial_path(organisation, extract_id), self._key, f"extract:{extract_id}")
 
     def partial_bytes(self, organisation: str, extract_id: str) -> int:
@@ -312,12 +313,29 @@ class Store:
     def _extract_path(self, extract_id: str) -> Path:
         return self.root / "extracts" / f"{extract_id}.sealed"
 
-    def store_extract(self, content: bytes, record: ExtractRecord) -> None:
-        """Make ``content`` the current extract of its source, atomically: first the sealed
-        file, then the database row. An extract whose CLKs were deleted is stored again
-        whole (its provider uploaded the same file for a new run)."""
+    def _staged_path(self, extract_id: str) -> Path:
+        return self.root / "extracts" / f"{extract_id}.staged"
+
+    @contextlib.contextmanager
+    def sealing_extract(self, extract_id: str) -> Iterator[sealed.SealWriter]:
+        """A stream for the stored copy of an extract, sealed as it is written into a staged
+        file (complete when the block ends, removed if it fails). It replaces nothing and is
+        visible to nobody until :meth:`commit_extract`; :meth:`discard_staged` removes it, and
+        so does :meth:`recover` after a crash."""
+        with sealed.sealing(self._staged_path(extract_id), self._key, f"extract:{extract_id}") as writer:
+            yield writer
+
+    def discard_staged(self, extract_id: str) -> None:
+        self._staged_path(extract_id).unlink(missing_ok=True)
+
+    def commit_extract(self, record: ExtractRecord) -> None:
+        """Make the staged extract ``record`` describes the current extract of its source: the
+        file takes its place, then one transaction records it (the previous one becomes
+        superseded). An extract whose CLKs were deleted is stored again whole (its provider
+        uploaded the same file for a new run)."""
         target = self._extract_path(record.extract_id)
-        sealed.seal(target, self._key, f"extract:{record.extract_id}", [content])
+        os.replace(self._staged_path(record.extract_id), target)
+        fsync_dir(target.parent)
         try:
             with self._transaction():
                 self._db.execute(
@@ -332,7 +350,7 @@ class Store:
                     list(values.values()),
                 )
         except BaseException:
-            self._extract_path(record.extract_id).unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
             raise
 
     def extract_bytes(self, extract_id: str) -> bytes:

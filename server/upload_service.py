@@ -28,6 +28,7 @@ from server.guard import Guard, Refused, rpc
 from server.linkage_config import LinkageConfiguration
 from server.policy import authorise_upload
 from server.receipts import sign_receipt
+from server.sealed import GrowingFile, SealedReader
 from server.storage import ExtractRecord, Store, utc_now
 from server.tls import Identity
 from server.validation import PRECONDITION, Expectation, ExtractRejected, validate_extract
@@ -176,11 +177,8 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
             )
         received = partial.size
         started = time.monotonic()
-        # The content is kept in memory as it arrives (validation reads it as one buffer),
-        # so that completing the upload neither decrypts the partial file nor hashes twice.
-        pieces = list(partial.read_all()) if received else []
         digest = hashlib.sha256()
-        for piece in pieces:
+        for piece in partial.read_all():  # what an earlier attempt left (a resume)
             digest.update(piece)
         for message in chunks:
             if message.WhichOneof("kind") != "data":
@@ -197,7 +195,6 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
             partial.append(data)
             metrics.UPLOAD_BYTES.labels(manifest.source).inc(len(data))
             digest.update(data)
-            pieces.append(data)
             received += len(data)
         if received < size:
             logs.event("upload.incomplete", organisation=organisation, source=manifest.source,
@@ -208,10 +205,8 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
                 "them: run the same 'linkage upload' again to resume",
             )
         streamed = time.monotonic()
-        content = b"".join(pieces)
-        del pieces
         try:
-            receipt = self._accept(identity, manifest, content, digest.hexdigest())
+            receipt = self._accept(identity, manifest, partial, digest.hexdigest())
         finally:
             partial.discard()
         logs.event("upload.stored", organisation=organisation, source=manifest.source, extract_id=extract_id,
@@ -247,39 +242,46 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
                              record_count, False, reason)
         raise Refused(code, f"extract rejected, nothing stored: {reason}")
 
-    def _accept(self, identity: Identity, manifest, content: bytes, sha256: str) -> broker_pb2.UploadReceipt:
-        """Validate, record, sign and store; the caller discards the partial file."""
-        if sha256 != manifest.content_sha256:
+    def _accept(self, identity: Identity, manifest, partial: GrowingFile, sha256: str) -> broker_pb2.UploadReceipt:
+        """Validate into a staged copy, record, sign and commit; the caller discards the
+        partial file. The upload is read from its sealed partial file piece by piece, so
+        memory does not grow with its size."""
+        extract_id = manifest.content_sha256
+        if sha256 != extract_id:
             self._reject(identity, manifest, 0,
                          "the content does not match its SHA-256: it was corrupted in transit or the "
                          "file changed during the upload; upload it again")
         expected = Expectation(manifest.source, self.config.clk_bits)
         try:
-            validated = validate_extract(content, expected)
-            header = validated.header
-            self.linkage.claim(header.fingerprint)
-        except ExtractRejected as exc:
-            code = grpc.StatusCode.FAILED_PRECONDITION if exc.kind == PRECONDITION else grpc.StatusCode.INVALID_ARGUMENT
-            self._reject(identity, manifest, 0, str(exc), code)
-        received_at = utc_now()
-        leaf = self.recorder.upload(
-            identity.organisation, manifest.source, manifest.content_sha256, header.record_count,
-            True, "validated and stored", fingerprint=header.fingerprint, clk_bits=header.clk_bits,
-        )
-        facts = {
-            "extract_id": manifest.content_sha256, "source": manifest.source,
-            "organisation": identity.organisation, "record_count": header.record_count,
-            "size_bytes": len(content), "linkage_fingerprint": header.fingerprint,
-            "received_at": received_at, "audit_leaf_index": leaf,
-        }
-        statement, signature = sign_receipt(self.receipt_key, facts)
-        record = ExtractRecord(
-            extract_id=manifest.content_sha256, source=manifest.source,
-            organisation=identity.organisation, record_count=header.record_count,
-            size_bytes=len(content), clk_bits=header.clk_bits, fingerprint=header.fingerprint,
-            created=header.created, received_at=received_at, state="current",
-            receipt_statement=statement, receipt_signature=signature,
-        )
-        self.store.store_extract(validated.content, record)
+            try:
+                with SealedReader(partial) as source, self.store.sealing_extract(extract_id) as sink:
+                    header = validate_extract(source, source.size, expected, sink)
+                self.linkage.claim(header.fingerprint)
+            except ExtractRejected as exc:
+                code = (grpc.StatusCode.FAILED_PRECONDITION if exc.kind == PRECONDITION
+                        else grpc.StatusCode.INVALID_ARGUMENT)
+                self._reject(identity, manifest, 0, str(exc), code)
+            received_at = utc_now()
+            leaf = self.recorder.upload(
+                identity.organisation, manifest.source, extract_id, header.record_count,
+                True, "validated and stored", fingerprint=header.fingerprint, clk_bits=header.clk_bits,
+            )
+            facts = {
+                "extract_id": extract_id, "source": manifest.source,
+                "organisation": identity.organisation, "record_count": header.record_count,
+                "size_bytes": manifest.size_bytes, "linkage_fingerprint": header.fingerprint,
+                "received_at": received_at, "audit_leaf_index": leaf,
+            }
+            statement, signature = sign_receipt(self.receipt_key, facts)
+            record = ExtractRecord(
+                extract_id=extract_id, source=manifest.source,
+                organisation=identity.organisation, record_count=header.record_count,
+                size_bytes=manifest.size_bytes, clk_bits=header.clk_bits, fingerprint=header.fingerprint,
+                created=header.created, received_at=received_at, state="current",
+                receipt_statement=statement, receipt_signature=signature,
+            )
+            self.store.commit_extract(record)
+        finally:
+            self.store.discard_staged(extract_id)
         self.on_stored()
         return receipt_message(record, duplicate=False)

@@ -5,9 +5,10 @@ checks that the extract fits the linkage configuration it was set up with (finge
 CLK length), that record references are unique and opaque, and that every payload value
 has the type and range its source declares, because the aggregate step counts on them.
 
-Memory stays bounded by the upload's size: row counts and sizes are checked from the
+Memory stays bounded whatever the upload's size: row counts and sizes are checked from the
 Parquet footer before any data is decoded (a small file that would expand to millions of
-rows is refused unread), and the rows are then read in batches. What the broker stores is
+rows is refused unread), the upload is read through a seekable stream in pieces, and the
+rows are checked and written to the stored copy in batches. What the broker stores is
 not the uploaded file but a copy rewritten from the declared columns and the header keys
 only, so that nothing it did not validate (other key-value metadata, free content in the
 summary, Arrow field metadata) is kept. Messages name columns, counts and the first bad
@@ -16,10 +17,12 @@ row, never a value.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,6 +35,8 @@ from linkage.sources import Attribute, PayloadError, SourceSpec, source_spec
 INVALID = "invalid"
 PRECONDITION = "precondition"
 BATCH_ROWS = 65_536
+READ_BUFFER_BYTES = 1 << 20
+"""Column chunks are read in pieces of this size, never whole."""
 MAX_EXPANSION = 32
 """How many times its own size an extract may decode to: CLKs are close to random, so a
 genuine extract decodes to about twice its size; more than this is a decompression bomb."""
@@ -57,14 +62,6 @@ class ExtractRejected(LinkageError):
 class Expectation:
     source: str
     clk_bits: int
-
-
-@dataclass(frozen=True)
-class Validated:
-    """An accepted extract: its header and the Parquet bytes the broker stores."""
-
-    header: ExtractHeader
-    content: bytes
 
 
 def _first_row(mask: pa.ChunkedArray | pa.Array) -> int:
@@ -101,6 +98,26 @@ def identifier_like(ids: pa.Array) -> pa.Array:
         numbers = [bool(text) and text_holds_national_number(text) for text in ids.to_pylist()]
         named = pc.or_(named, pa.array(numbers, pa.bool_()))
     return pc.fill_null(named, False)
+
+
+class _References:
+    """The record references of an extract as 128-bit digests (16 bytes a record instead of
+    the references themselves), to find duplicates; two different references share a digest
+    with a probability far below 1e-20 for any extract size."""
+
+    def __init__(self) -> None:
+        self._digests = bytearray()
+
+    def add(self, references: pa.Array) -> None:
+        self._digests += b"".join(hashlib.blake2b(text.encode(), digest_size=16).digest()
+                                  for text in references.to_pylist())
+
+    def duplicates(self) -> int:
+        digests = np.frombuffer(self._digests, dtype=np.uint64).reshape(-1, 2)
+        first_half = np.sort(digests[:, 0])
+        if not np.any(first_half[1:] == first_half[:-1]):  # the usual case, without a full sort
+            return 0
+        return len(digests) - len(np.unique(digests, axis=0))
 
 
 def _header(schema: pa.Schema) -> ExtractHeader:
@@ -229,11 +246,14 @@ def _check_batch(batch: pa.RecordBatch, spec: SourceSpec, header: ExtractHeader,
             )
 
 
-def validate_extract(content: bytes, expected: Expectation) -> Validated:
-    """Check an uploaded extract and rewrite it for storage; raise :class:`ExtractRejected`
-    if unfit. The linkage fingerprint is checked by :mod:`server.linkage_config`."""
+def validate_extract(source: BinaryIO | pa.NativeFile, size: int, expected: Expectation,
+                     sink: BinaryIO) -> ExtractHeader:
+    """Check the uploaded extract readable from ``source`` (``size`` bytes) and write the
+    copy the broker stores to ``sink``; raise :class:`ExtractRejected` if unfit, with
+    nothing of value left in ``sink``. Memory stays bounded by a batch, whatever the size.
+    The linkage fingerprint is checked by :mod:`server.linkage_config`."""
     try:
-        parquet = pq.ParquetFile(pa.BufferReader(content))
+        parquet = pq.ParquetFile(source, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
         found = parquet.schema_arrow
     except (OSError, pa.ArrowException) as exc:
         raise ExtractRejected(INVALID, f"the upload is not a readable Parquet extract ({type(exc).__name__})") from None
@@ -242,23 +262,22 @@ def validate_extract(content: bytes, expected: Expectation) -> Validated:
     header = replace(header, summary=_clean_summary(header.summary))
     schema = stored_schema(header, spec, expected.clk_bits)
     _check_columns(found, schema)
-    _check_footer(parquet.metadata, header, len(content), schema)
-    sink = pa.BufferOutputStream()
-    ids: list[pa.Array] = []
+    _check_footer(parquet.metadata, header, size, schema)
+    references = _References()
     rows = 0
     try:
         with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=schema.names):
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=schema.names, use_threads=False):
                 batch = pa.RecordBatch.from_arrays([batch.column(name) for name in schema.names], schema=schema)
                 _check_batch(batch, spec, header, rows)
-                ids.append(batch.column("record_id"))
+                references.add(batch.column("record_id"))
                 writer.write_batch(batch)
                 rows += batch.num_rows
     except (OSError, pa.ArrowException) as exc:
         raise ExtractRejected(INVALID, f"the extract's data cannot be read ({type(exc).__name__})") from None
     if rows != header.record_count:
         raise ExtractRejected(INVALID, f"the header says {header.record_count} records, the file holds {rows}")
-    distinct = len(pc.unique(pa.chunked_array(ids, pa.string())))
-    if distinct != rows:
-        raise ExtractRejected(INVALID, f"record_id is not unique: {rows - distinct} duplicate reference(s)")
-    return Validated(header, sink.getvalue().to_pybytes())
+    duplicates = references.duplicates()
+    if duplicates:
+        raise ExtractRejected(INVALID, f"record_id is not unique: {duplicates} duplicate reference(s)")
+    return header

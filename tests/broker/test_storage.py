@@ -22,10 +22,16 @@ def _record(extract_id: str, source: str = "vdab", received_at: str | None = Non
                          receipt_statement=b"{}", receipt_signature=b"s")
 
 
+def _store(store: Store, content: bytes, record: ExtractRecord) -> None:
+    with store.sealing_extract(record.extract_id) as sink:
+        sink.write(content)
+    store.commit_extract(record)
+
+
 def test_a_new_extract_supersedes_the_current_one(tmp_path):
     store = Store(tmp_path, KEY)
-    store.store_extract(b"one", _record("a" * 64))
-    store.store_extract(b"two", _record("b" * 64))
+    _store(store, b"one", _record("a" * 64))
+    _store(store, b"two", _record("b" * 64))
     assert store.current_extracts()["vdab"].extract_id == "b" * 64
     assert store.extract("a" * 64).state == "superseded"
     assert store.extract_bytes("a" * 64) == b"one"
@@ -41,7 +47,7 @@ def test_a_wrong_data_key_is_refused(tmp_path):
 
 def test_recover_removes_orphans_and_interrupts_running_runs(tmp_path):
     store = Store(tmp_path, KEY)
-    store.store_extract(b"kept", _record("a" * 64))
+    _store(store, b"kept", _record("a" * 64))
     (tmp_path / "extracts" / f"{'c' * 64}.sealed").write_bytes(b"orphan: sealed but never committed")
     (tmp_path / "extracts" / ".x.sealed.tmp").write_bytes(b"half written")
     (tmp_path / "runs" / "r1.sealed").write_bytes(b"clusters of a run that never completed")
@@ -62,7 +68,7 @@ def test_run_clusters_and_inputs_for_the_aggregate_step(tmp_path):
     store = Store(tmp_path / "d", KEY)
     for source in ("ksz", "vdab"):
         path = make_extract(tmp_path / f"{source}.parquet", source, 20)
-        store.store_extract(path.read_bytes(), _record(source[0] * 64, source))
+        _store(store, path.read_bytes(), _record(source[0] * 64, source))
     inputs = [{"source": s, "extract_id": s[0] * 64, "record_count": 20} for s in ("ksz", "vdab")]
     store.create_run(RunRecord("r1", "running", utc_now(), "op", inputs, {}))
     clusters = pa.table({"source": ["ksz"] * 20 + ["vdab"] * 20,
@@ -80,11 +86,11 @@ def test_run_clusters_and_inputs_for_the_aggregate_step(tmp_path):
 def test_retention_deletes_old_superseded_extracts_but_not_those_of_the_latest_run(tmp_path):
     store = Store(tmp_path, KEY)
     long_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)).isoformat(timespec="seconds")
-    store.store_extract(b"old", _record("a" * 64, received_at=long_ago))
-    store.store_extract(b"used", _record("b" * 64, received_at=long_ago))  # supersedes a, 40 days ago
-    store.store_extract(b"new", _record("c" * 64))  # supersedes b now
-    store.store_extract(b"ksz", _record("d" * 64, source="ksz", received_at=long_ago))
-    store.store_extract(b"ksz2", _record("e" * 64, source="ksz"))  # supersedes d now
+    _store(store, b"old", _record("a" * 64, received_at=long_ago))
+    _store(store, b"used", _record("b" * 64, received_at=long_ago))  # supersedes a, 40 days ago
+    _store(store, b"new", _record("c" * 64))  # supersedes b now
+    _store(store, b"ksz", _record("d" * 64, source="ksz", received_at=long_ago))
+    _store(store, b"ksz2", _record("e" * 64, source="ksz"))  # supersedes d now
     store.create_run(RunRecord("r", "running", utc_now(), "op", [{"source": "vdab", "extract_id": "b" * 64}], {}))
     store.complete_run("r", pa.table({"entity_id": pa.array([], pa.int64())}), 0.8, "given", {}, {})
     assert store.apply_retention(days=30) == ["a" * 64]

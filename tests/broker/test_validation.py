@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -10,6 +12,13 @@ from server.validation import INVALID, PRECONDITION, Expectation, ExtractRejecte
 from tests.broker.helpers import make_extract
 
 EXPECT = Expectation("vdab", 1024)
+
+
+def _validate(content: bytes, expected: Expectation = EXPECT):
+    """The header and the stored copy's bytes."""
+    sink = io.BytesIO()
+    header = validate_extract(pa.BufferReader(content), len(content), expected, sink)
+    return header, sink.getvalue()
 
 
 def _bytes(table: pa.Table) -> bytes:
@@ -24,9 +33,9 @@ def table(tmp_path):
 
 
 def test_a_valid_extract_passes(table):
-    validated = validate_extract(_bytes(table), EXPECT)
-    stored = pq.read_table(pa.BufferReader(validated.content))
-    assert validated.header.source == "vdab" and stored.num_rows == 50
+    header, content = _validate(_bytes(table))
+    stored = pq.read_table(pa.BufferReader(content))
+    assert header.source == "vdab" and stored.num_rows == 50
     assert stored.column("clk").equals(table.column("clk"))
 
 
@@ -37,7 +46,7 @@ def _replace(table: pa.Table, name: str, values) -> pa.Table:
 
 def _expect(content: bytes, kind: str, fragment: str) -> None:
     with pytest.raises(ExtractRejected) as caught:
-        validate_extract(content, EXPECT)
+        _validate(content)
     assert caught.value.kind == kind
     assert fragment in str(caught.value)
 
@@ -48,7 +57,7 @@ def test_not_parquet():
 
 def test_wrong_source_in_header(table):
     with pytest.raises(ExtractRejected, match="names source 'vdab', but it was uploaded as 'ksz'"):
-        validate_extract(_bytes(table), Expectation("ksz", 1024))
+        _validate(_bytes(table), Expectation("ksz", 1024))
 
 
 def test_wrong_clk_length(tmp_path):
@@ -66,7 +75,7 @@ def test_category_outside_its_declaration_names_the_row_not_the_value(table):
     values = table.column("exit_reason").to_pylist()
     values[4] = "secret-value"
     with pytest.raises(ExtractRejected) as caught:
-        validate_extract(_bytes(_replace(table, "exit_reason", pa.array(values))), EXPECT)
+        _validate(_bytes(_replace(table, "exit_reason", pa.array(values))))
     assert "exit_reason" in str(caught.value) and "row 5" in str(caught.value)
     assert "secret-value" not in str(caught.value)
 
@@ -76,7 +85,7 @@ def test_missing_payload_values_are_accepted(table):
     levels = table.column("education_level").to_pylist()
     levels[0] = None
     table = _replace(_replace(table, "exit_reason", pa.array(reasons, pa.string())), "education_level", pa.array(levels))
-    assert validate_extract(_bytes(table), EXPECT).header.record_count == 50
+    assert _validate(_bytes(table))[0].record_count == 50
 
 
 def test_undeclared_column(table):
