@@ -114,6 +114,15 @@ def test_invalid_toml_and_unreadable_files(tmp_path):
         load_request(binary)
 
 
+def test_a_request_file_with_a_byte_order_mark_reads_as_without(tmp_path):
+    from importlib import resources
+    text = (resources.files("linkage.aggregate") / "examples" / "employment_by_origin_and_sex.toml").read_text()
+    plain, marked = tmp_path / "plain.toml", tmp_path / "marked.toml"
+    plain.write_text(text, encoding="utf-8")
+    marked.write_text("\ufeff" + text, encoding="utf-8")
+    assert load_request(marked) == load_request(plain)
+
+
 def test_the_shipped_example_requests_are_valid():
     from importlib import resources
     examples = resources.files("linkage.aggregate") / "examples"

@@ -155,7 +155,7 @@ def attack(releases: Sequence[Release], data: Mapping[str, LinkedData], *, use_l
 
 def _bound_targets(model: AtomModel, constraints, targets, outcome: Outcome) -> None:
     unique: dict[bytes, tuple[np.ndarray, int]] = {}
-    for figure, (row, value) in targets.items():
+    for row, value in targets.values():
         unique.setdefault(row.tobytes(), (row, value))
     bounder = Bounder(model.n_columns, constraints)
     found = intervals(bounder, unique)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import clkhash.schema
+import numpy as np
 import pytest
 from clkhash.validate_data import EntryError, validate_entries
 
@@ -247,6 +248,26 @@ def test_not_utf8(tmp_path, secret_file, capsys):
     path.write_bytes(path.read_bytes().replace("Fatima".encode(), "F\xe2tima".encode("latin-1")))
     code, output = run(tmp_path, secret_file, csv_path=path)
     assert_refused(capsys, code, output, "line 3 is not UTF-8")
+
+
+def test_a_nul_byte_in_a_field_is_a_clear_error_naming_line_and_column(tmp_path, secret_file, capsys):
+    path = write_csv(tmp_path / "in.csv", [person(0), person(1)], COLUMNS)
+    path.write_bytes(path.read_bytes().replace(b"Fatima", b"Fat\x00ima"))
+    code, output = run(tmp_path, secret_file, csv_path=path)
+    assert_refused(capsys, code, output, "line 3, column", "holds a NUL byte")
+
+
+def test_a_file_with_a_byte_order_mark_encodes_as_without(tmp_path, secret_file, capsys):
+    plain = write_csv(tmp_path / "plain.csv", [person(0), person(1)], COLUMNS)
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes("\ufeff".encode() + plain.read_bytes())
+    extracts = []
+    for path in (plain, marked):
+        code, output = run(tmp_path, secret_file, csv_path=path)
+        assert code == 0, capsys.readouterr().err
+        extracts.append(read_extract(output))
+    assert extracts[1].record_ids == extracts[0].record_ids
+    assert np.array_equal(extracts[1].clks, extracts[0].clks)
 
 
 def test_row_with_the_wrong_number_of_fields(tmp_path, secret_file, capsys):
