@@ -21,6 +21,8 @@ def tree_head_message(head: SignedTreeHead) -> audit_pb2.SignedTreeHead:
 
 
 class AuditService(audit_pb2_grpc.AuditServiceServicer):
+    SERVICE = SERVICE
+
     def __init__(self, guard: Guard, log: AuditLog) -> None:
         self.guard = guard
         self.log = log

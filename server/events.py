@@ -1,7 +1,7 @@
 """The one place where the broker records its decisions.
 
-Every upload (accepted or rejected), refusal, run and policy change is appended to the
-audit log (``linkage.auditlog``) together with the SHA-256 of the policy in force, and
+Every upload (accepted or rejected), refusal (whatever a call was refused for, see
+:func:`server.guard.rpc`), run and policy change is appended to the audit log (``linkage.auditlog``) together with the SHA-256 of the policy in force, and
 written as a structured log line. If the audit log cannot record a decision, the call that
 caused it fails: the broker never acts without a record. An entry the log's personal-data
 screen refuses is written with the offending fields redacted (and a count of them), never

@@ -26,12 +26,15 @@ from server.tls import Identity, RevocationList, TlsError, peer_identity
 
 
 class Refused(Exception):
-    """Abort the call with ``code`` and ``message`` (already recorded where needed)."""
+    """Abort the call with ``code`` and ``message``. ``recorded``: the decision is already in
+    the audit log (with its own facts); otherwise :func:`rpc` records it as a refusal. The
+    message goes into the permanent log, so it never repeats free text from the caller."""
 
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+    def __init__(self, code: grpc.StatusCode, message: str, recorded: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.recorded = recorded
 
 
 class Guard:
@@ -52,14 +55,14 @@ class Guard:
         problem = self.revocations.problem(identity)
         if problem:
             self.recorder.refusal(service, identity.organisation, problem, certificate_sha256=identity.fingerprint)
-            raise Refused(grpc.StatusCode.UNAUTHENTICATED, problem)
+            raise Refused(grpc.StatusCode.UNAUTHENTICATED, problem, recorded=True)
         return identity
 
     def require(self, decision: Decision, service: str, identity: Identity, **facts: Any) -> None:
         if decision.allowed:
             return
         self.recorder.refusal(service, identity.organisation, decision.reason, **facts)
-        raise Refused(grpc.StatusCode.PERMISSION_DENIED, decision.reason)
+        raise Refused(grpc.StatusCode.PERMISSION_DENIED, decision.reason, recorded=True)
 
 
 def _status_of(exc: BaseException, method: str) -> tuple[grpc.StatusCode, str]:
@@ -89,16 +92,39 @@ def _status_of(exc: BaseException, method: str) -> tuple[grpc.StatusCode, str]:
     return grpc.StatusCode.INTERNAL, "internal error in the broker; the operator can find it in its log"
 
 
+def _record(servicer: Any, context: grpc.ServicerContext, method: str, exc: BaseException,
+            code: grpc.StatusCode, message: str) -> None:
+    """Every call that ends in an error is a decision in the audit log: a refusal not yet
+    recorded, or a failure (without internals). Only a failing audit log cannot record it."""
+    if (isinstance(exc, Refused) and exc.recorded) or isinstance(exc, AuditLogError):
+        return
+    try:
+        organisation = peer_identity(context).organisation
+    except TlsError:
+        organisation = "unidentified"
+    try:
+        servicer.guard.recorder.refusal(servicer.SERVICE, organisation, message, method=method, code=code.name)
+    except Exception as failure:  # noqa: BLE001 - the caller still gets its answer
+        logs.event("audit.unavailable", logging.ERROR, method=method, error=type(failure).__name__)
+
+
 def rpc(method: Callable) -> Callable:
-    """Decorate a servicer method (plain or server-streaming) with the status mapping."""
+    """Decorate a servicer method (plain or server-streaming) with the status mapping and
+    the recording of its refusals (the servicer has ``guard`` and ``SERVICE``)."""
     name = method.__name__
+
+    def fail(self: Any, context: grpc.ServicerContext, exc: Exception) -> None:
+        code, message = _status_of(exc, name)
+        _record(self, context, name, exc, code, message)
+        context.abort(code, message)
+
     if inspect.isgeneratorfunction(method):
         @functools.wraps(method)
         def stream(self: Any, request: Any, context: grpc.ServicerContext):
             try:
                 yield from method(self, request, context)
             except Exception as exc:  # noqa: BLE001 - every error becomes a gRPC status
-                context.abort(*_status_of(exc, name))
+                fail(self, context, exc)
         return stream
 
     @functools.wraps(method)
@@ -106,5 +132,5 @@ def rpc(method: Callable) -> Callable:
         try:
             return method(self, request, context)
         except Exception as exc:  # noqa: BLE001 - every error becomes a gRPC status
-            context.abort(*_status_of(exc, name))
+            fail(self, context, exc)
     return unary

@@ -14,6 +14,8 @@ VERSION = "1.0"
 
 
 class BrokerService(broker_pb2_grpc.BrokerServiceServicer):
+    SERVICE = SERVICE
+
     def __init__(self, guard: Guard, config: BrokerConfig, linkage: LinkageConfiguration, receipt_public_key) -> None:
         self.guard = guard
         self.config = config

@@ -40,6 +40,8 @@ def run_message(run: RunRecord) -> broker_pb2.Run:
 
 
 class RunService(broker_pb2_grpc.RunServiceServicer):
+    SERVICE = SERVICE
+
     def __init__(self, guard: Guard, store: Store, runs: RunManager) -> None:
         self.guard = guard
         self.store = store
@@ -57,7 +59,7 @@ class RunService(broker_pb2_grpc.RunServiceServicer):
             return latest[0]
         run = self.store.run(run_id)
         if run is None:
-            raise Refused(grpc.StatusCode.NOT_FOUND, f"no run {run_id[:40]!r}; 'linkage runs' lists them")
+            raise Refused(grpc.StatusCode.NOT_FOUND, "no run with this id; 'linkage runs' lists them")
         return run
 
     @rpc

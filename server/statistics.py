@@ -82,6 +82,8 @@ def table_hash(answer: AggregateAnswer) -> str:
 
 
 class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
+    SERVICE = SERVICE
+
     def __init__(self, guard: Guard, store: Store, recorder: Recorder, data_dir: str | Path,
                  minimum_cell_size: int = 5, today: Callable[[], _dt.date] = _dt.date.today,
                  audit_time_limit: float = 300.0) -> None:
@@ -119,7 +121,7 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         other text the caller typed may be a name or a national number), then refuse."""
         logged, logged_reason = screen_request(_plain(fields), reason, self.guard.policy)
         self.recorder.note(**_entry(identity, logged, "refused", logged_reason))
-        return Refused(code, reason)
+        return Refused(code, reason, recorded=True)
 
     @rpc
     def Aggregate(self, message, context):

@@ -50,6 +50,8 @@ def receipt_message(record: ExtractRecord, duplicate: bool) -> broker_pb2.Upload
 
 
 class UploadService(broker_pb2_grpc.UploadServiceServicer):
+    SERVICE = SERVICE
+
     def __init__(self, guard: Guard, store: Store, recorder: Recorder, config: BrokerConfig,
                  receipt_key, linkage: LinkageConfiguration, on_stored: Callable[[], None]) -> None:
         self.guard = guard
@@ -73,6 +75,7 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
                 "the extract holds identifiers only (encoded without --source); encode it again with "
                 f"--source NAME ({', '.join(SOURCES)})" if not manifest.source else
                 f"unknown source {manifest.source[:40]!r}; known sources: {', '.join(sorted(SOURCES))}",
+                recorded=True,
             )
         self.guard.require(
             authorise_upload(self.guard.policy, identity.organisation, manifest.source),
@@ -92,7 +95,7 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
                 "the operator to raise the limit"
             )
             self.recorder.refusal(SERVICE, identity.organisation, reason, source=manifest.source)
-            raise Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, reason)
+            raise Refused(grpc.StatusCode.RESOURCE_EXHAUSTED, reason, recorded=True)
         return identity
 
     def _stored(self, manifest: broker_pb2.ExtractManifest) -> ExtractRecord | None:
@@ -152,7 +155,7 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
             reason = "no extract with this id was uploaded by your organisation"
             self.recorder.refusal(SERVICE, identity.organisation, reason, method="GetReceipt",
                                   extract_id=request.extract_id if _SHA256.fullmatch(request.extract_id) else None)
-            raise Refused(grpc.StatusCode.NOT_FOUND, reason)
+            raise Refused(grpc.StatusCode.NOT_FOUND, reason, recorded=True)
         return receipt_message(record, duplicate=True)
 
     # -- receiving and accepting -----------------------------------------------------------
@@ -240,7 +243,7 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
                 code: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT) -> None:
         self.recorder.upload(identity.organisation, manifest.source, manifest.content_sha256,
                              record_count, False, reason)
-        raise Refused(code, f"extract rejected, nothing stored: {reason}")
+        raise Refused(code, f"extract rejected, nothing stored: {reason}", recorded=True)
 
     def _accept(self, identity: Identity, manifest, partial: GrowingFile, sha256: str) -> broker_pb2.UploadReceipt:
         """Validate into a staged copy, record, sign and commit; the caller discards the

@@ -1,5 +1,5 @@
-"""Every statistics request a broker refuses is recorded, whatever the caller typed, and
-nothing personal it typed reaches the permanent log: through a real broker over mutual TLS."""
+"""Every call a broker refuses is recorded, whatever the caller sent, and nothing personal
+it typed reaches the permanent log: through a real broker over mutual TLS."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import grpc
 import pytest
 
-from proto.linkage.v1 import statistics_pb2, statistics_pb2_grpc
+from proto.linkage.v1 import audit_pb2, audit_pb2_grpc, broker_pb2, broker_pb2_grpc, statistics_pb2, statistics_pb2_grpc
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -89,3 +89,67 @@ def test_an_authorisation_that_grants_one_dimension_variant_can_be_used(broker, 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and "no completed linkage run" in error.details()
     error = _ask(statistics, _request(dimensions=["origin_group:statbel", "sex"]))
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED and "origin_group:statbel" in error.details()
+
+
+def _manifest(source: str, sha: str = "ab" * 32, size: int = 1000):
+    return broker_pb2.ExtractManifest(source=source, content_sha256=sha, size_bytes=size)
+
+
+def _upload(channel, *messages):
+    return broker_pb2_grpc.UploadServiceStub(channel).Upload(iter(messages), timeout=30)
+
+
+def _start(manifest, offset: int = 0):
+    return broker_pb2.UploadChunk(start=broker_pb2.UploadStart(manifest=manifest, offset=offset))
+
+
+REFUSED_CALLS = {
+    "a manifest without a SHA-256": ("vdab", lambda c: broker_pb2_grpc.UploadServiceStub(c).BeginUpload(
+        broker_pb2.BeginUploadRequest(manifest=_manifest("vdab", sha="Jan Peeters")), timeout=10)),
+    "an empty extract": ("vdab", lambda c: broker_pb2_grpc.UploadServiceStub(c).BeginUpload(
+        broker_pb2.BeginUploadRequest(manifest=_manifest("vdab", size=0)), timeout=10)),
+    "data before the start": ("vdab", lambda c: _upload(c, broker_pb2.UploadChunk(data=b"x"))),
+    "a resume at a wrong offset": ("vdab", lambda c: _upload(c, _start(_manifest("vdab"), 500))),
+    "a truncated upload": ("vdab", lambda c: _upload(c, _start(_manifest("vdab")),
+                                                     broker_pb2.UploadChunk(data=b"x" * 10))),
+    "a run that does not exist": ("auditor", lambda c: broker_pb2_grpc.RunServiceStub(c).GetRun(
+        broker_pb2.GetRunRequest(run_id="Jan Peeters"), timeout=10)),
+    "a threshold outside (0, 1]": ("operator", lambda c: broker_pb2_grpc.RunServiceStub(c).StartRun(
+        broker_pb2.StartRunRequest(threshold=7.0), timeout=10)),
+    "log entries beyond its end": ("auditor", lambda c: audit_pb2_grpc.AuditServiceStub(c).GetEntries(
+        audit_pb2.GetEntriesRequest(start=10, end=5), timeout=10)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_CALLS))
+def test_every_refused_call_is_a_decision_in_the_audit_log(broker, channel, case):
+    """Not only policy refusals: whatever a call is refused for, the log records who, what
+    and why (never the caller's own text)."""
+    organisation, call = REFUSED_CALLS[case]
+    before = broker.log.size()
+    with pytest.raises(grpc.RpcError) as caught:
+        call(channel(broker, organisation))
+    entries = [json.loads(e) for e in broker.log.entries(before, broker.log.size())]
+    refusals = [e for e in entries if e["type"] == "refusal"]
+    assert len(refusals) == 1, entries
+    assert refusals[0]["requester"] == organisation and refusals[0]["code"] == caught.value.code().name
+    assert refusals[0]["reason"] == caught.value.details()
+    assert b"Peeters" not in _everything_logged(broker)
+
+
+def test_a_fault_inside_the_broker_is_recorded_and_the_broker_keeps_serving(broker, channel, monkeypatch):
+    from server import info_service
+
+    def broken(policy, organisation):
+        raise RuntimeError("Jan Peeters")  # internals, and whatever they hold, stay out of answer and log
+
+    monkeypatch.setattr(info_service, "authorise_info", broken)
+    stub = broker_pb2_grpc.BrokerServiceStub(channel(broker, "vdab"))
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.GetBrokerInfo(broker_pb2.GetBrokerInfoRequest(), timeout=10)
+    assert caught.value.code() == grpc.StatusCode.INTERNAL and "Peeters" not in caught.value.details()
+    [entry] = [json.loads(e) for e in broker.log.entries(broker.log.size() - 1, broker.log.size())]
+    assert entry["type"] == "refusal" and entry["code"] == "INTERNAL" and entry["requester"] == "vdab"
+    assert b"Peeters" not in _everything_logged(broker)
+    monkeypatch.undo()
+    assert stub.GetBrokerInfo(broker_pb2.GetBrokerInfoRequest(), timeout=10).organisation == "vdab"
