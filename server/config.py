@@ -64,6 +64,9 @@ class BrokerConfig:
     """Superseded extracts (and runs over them) are deleted this long after supersession."""
     upload_expiry_hours: float = 24.0
     """An unfinished upload that received nothing for this long is deleted."""
+    upload_idle_seconds: float = 300.0
+    """An upload stream that sends nothing for this long is cancelled (it stays resumable), so
+    that a stalled client never holds one of the broker's threads."""
     retention_sweep_seconds: float = 3600.0
     """How often retention and upload expiry are applied (also at start-up)."""
     clk_retention: str = "until-linked"
@@ -96,8 +99,8 @@ class BrokerConfig:
             raise ConfigError(f"clk_retention must be one of {', '.join(CLK_RETENTION)}, not {self.clk_retention!r}")
         if self.audit_time_limit_seconds <= 0:
             raise ConfigError("audit_time_limit_seconds must be positive")
-        if self.upload_expiry_hours <= 0 or self.retention_sweep_seconds <= 0:
-            raise ConfigError("upload_expiry_hours and retention_sweep_seconds must be positive")
+        if self.upload_expiry_hours <= 0 or self.retention_sweep_seconds <= 0 or self.upload_idle_seconds <= 0:
+            raise ConfigError("upload_expiry_hours, upload_idle_seconds and retention_sweep_seconds must be positive")
         if self.metrics_listen and not _host_port(self.metrics_listen):
             raise ConfigError(f"metrics_listen {self.metrics_listen!r} must be HOST:PORT, e.g. 127.0.0.1:9464")
         if self.threshold is not None and not 0 < self.threshold <= 1:
@@ -122,6 +125,7 @@ _KNOWN = {f.name for f in fields(BrokerConfig)}
 _TYPES = {
     "listen": str, "linkage_fingerprint": str, "log_level": str, "auto_run": bool,
     "clk_retention": str, "metrics_listen": str, "upload_expiry_hours": (int, float),
+    "upload_idle_seconds": (int, float),
     "retention_sweep_seconds": (int, float),
     "clk_bits": int, "max_chunk_bytes": int, "max_extract_bytes": int, "max_workers": int,
     "max_concurrent_rpcs": int, "minimum_cell_size": int, "audit_time_limit_seconds": (int, float), "threshold": (int, float), "retention_days": (int, float),

@@ -49,6 +49,37 @@ def receipt_message(record: ExtractRecord, duplicate: bool) -> broker_pb2.Upload
     )
 
 
+class IdleWatch:
+    """Cancels a client-streaming call whose client sends nothing for ``seconds`` (one
+    watcher thread per call), so that no stalled client holds a server thread for good."""
+
+    def __init__(self, context: grpc.ServicerContext, seconds: float) -> None:
+        self._context = context
+        self._seconds = seconds
+        self._last = time.monotonic()
+        self._done = threading.Event()
+        self.fired = False
+
+    def each(self, messages: Iterator[broker_pb2.UploadChunk]) -> Iterator[broker_pb2.UploadChunk]:
+        for message in messages:
+            self._last = time.monotonic()
+            yield message
+
+    def _watch(self) -> None:
+        while not self._done.wait(max(0.0, self._last + self._seconds - time.monotonic())):
+            if time.monotonic() - self._last >= self._seconds:
+                self.fired = True
+                self._context.cancel()
+                return
+
+    def __enter__(self) -> "IdleWatch":
+        threading.Thread(target=self._watch, name="upload-idle", daemon=True).start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+
+
 class UploadService(broker_pb2_grpc.UploadServiceServicer):
     SERVICE = SERVICE
 
@@ -125,6 +156,20 @@ class UploadService(broker_pb2_grpc.UploadServiceServicer):
 
     @rpc
     def Upload(self, request_iterator, context):
+        with IdleWatch(context, self.config.upload_idle_seconds) as watch:
+            try:
+                return self._upload(watch.each(request_iterator), context)
+            except Exception:
+                if watch.fired:
+                    raise Refused(
+                        grpc.StatusCode.CANCELLED,
+                        f"the upload sent nothing for {self.config.upload_idle_seconds:g} s "
+                        "(upload_idle_seconds) and was cancelled; the bytes received stay: run the "
+                        "same 'linkage upload' again to resume",
+                    ) from None
+                raise
+
+    def _upload(self, request_iterator: Iterator[broker_pb2.UploadChunk], context) -> broker_pb2.UploadReceipt:
         first = next(request_iterator, None)
         if first is None or first.WhichOneof("kind") != "start":
             self.guard.identify(context, SERVICE)

@@ -259,3 +259,27 @@ def test_a_full_disk_gives_its_reason_in_the_answer_and_the_log(broker, channel,
     assert "disk is full (ENOSPC" in caught.value.details
     failure = next(e for e in records.events if e["event"] == "call.os_error")
     assert failure["errno"] == "ENOSPC" and failure["error"] == os.strerror(errno.ENOSPC)
+
+
+def test_a_stalled_upload_is_cancelled_recorded_and_resumable(start_broker, channel, tmp_path):
+    handle = start_broker(upload_idle_seconds=0.5)
+    vdab = channel(handle, "vdab")
+    content = make_extract(tmp_path / "v.parquet", "vdab", 300, seed=5).read_bytes()
+    stalled = threading.Event()
+
+    def stall():
+        yield content[:4000]
+        stalled.wait(20)  # the client keeps the stream open and sends nothing
+
+    started = time.monotonic()
+    with pytest.raises(grpc.RpcError) as caught:
+        _raw_upload(vdab, _manifest(content, "vdab"), stall())
+    stalled.set()
+    assert caught.value.code() == grpc.StatusCode.CANCELLED and time.monotonic() - started < 10
+    deadline = time.monotonic() + 10  # the broker records it once its thread sees the cancellation
+    while not _entries(handle, "refusal") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    refusal = _entries(handle, "refusal")[-1]
+    assert refusal["requester"] == "vdab" and "upload_idle_seconds" in refusal["reason"]
+    assert handle.store.partial_bytes("vdab", hashlib.sha256(content).hexdigest()) == 4000
+    assert upload_extract(vdab, tmp_path / "v.parquet").facts["record_count"] == 300
