@@ -212,7 +212,11 @@ def _check_footer(metadata: pq.FileMetaData, header: ExtractHeader, size: int, s
     if metadata.num_rows == 0:
         raise ExtractRejected(INVALID, "the extract holds no records")
     row_bytes = schema.field("clk").type.byte_width + TOKEN_BYTES + 16 + _PAYLOAD_BYTES * (len(schema) - 3)
-    decoded = metadata.num_rows * row_bytes
+    # Repeated values shrink under dictionary and run-length encoding (counted by rows), long
+    # values under compression (counted by the column chunks' sizes before compression).
+    encoded = sum(metadata.row_group(g).column(c).total_uncompressed_size
+                  for g in range(metadata.num_row_groups) for c in range(metadata.num_columns))
+    decoded = max(metadata.num_rows * row_bytes, encoded)
     if decoded > MAX_EXPANSION * size:
         raise ExtractRejected(
             INVALID,

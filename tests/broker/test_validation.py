@@ -111,3 +111,13 @@ def test_payload_version_mismatch(tmp_path, table):
     metadata = dict(table.schema.metadata)
     metadata[b"linkage.payload_version"] = b'"0"'
     _expect(_bytes(table.replace_schema_metadata(metadata)), PRECONDITION, "payload version")
+
+
+def test_long_values_that_compress_to_nothing_are_refused_unread(table):
+    """Few records, each reference a megabyte of one letter: a few KiB on disk."""
+    ids = [f"r{i}-" + "a" * 1_000_000 for i in range(table.num_rows)]
+    sink = pa.BufferOutputStream()
+    pq.write_table(_replace(table, "record_id", pa.array(ids)), sink, compression="zstd")
+    content = sink.getvalue().to_pybytes()
+    assert len(content) < 100_000
+    _expect(content, INVALID, "not read")
