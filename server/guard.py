@@ -13,6 +13,7 @@ import errno
 import functools
 import inspect
 import logging
+import sqlite3
 from typing import Any, Callable
 
 import grpc
@@ -73,6 +74,12 @@ def _status_of(exc: BaseException, method: str) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.UNAVAILABLE, (
             "the broker could not record this call in its audit log, so it did nothing; "
             "try again later and tell the broker operator"
+        )
+    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+        logs.event("call.os_error", logging.ERROR, method=method, errno="SQLITE_FULL", error=str(exc))
+        return grpc.StatusCode.RESOURCE_EXHAUSTED, (
+            f"the broker's disk is full ({exc}); nothing was stored. Try again after the operator "
+            "has made room"
         )
     if isinstance(exc, OSError) and exc.errno is not None:
         reason = f"{errno.errorcode.get(exc.errno, exc.errno)}: {exc.strerror}"

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -283,3 +284,17 @@ def test_a_stalled_upload_is_cancelled_recorded_and_resumable(start_broker, chan
     assert refusal["requester"] == "vdab" and "upload_idle_seconds" in refusal["reason"]
     assert handle.store.partial_bytes("vdab", hashlib.sha256(content).hexdigest()) == 4000
     assert upload_extract(vdab, tmp_path / "v.parquet").facts["record_count"] == 300
+
+
+def test_a_full_database_is_a_full_disk_too(broker, channel, tmp_path, monkeypatch):
+    from server.storage import Store
+
+    def full(self, record):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Store, "commit_extract", full)
+    with pytest.raises(BrokerCallError) as caught:
+        upload_extract(channel(broker, "vdab"), make_extract(tmp_path / "v.parquet", "vdab", 50), retries=0)
+    assert caught.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED and "disk is full" in caught.value.details
+    _nothing_stored(broker)
+    assert list((broker.store.root / "incoming").iterdir()) == []
