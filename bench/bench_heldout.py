@@ -27,7 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pipeline import ROOT, SOURCES, encode, match, recall_gap, score, secret_file, synth, truth_and_origin  # noqa: E402
+from pipeline import (  # noqa: E402
+    PROVIDER_SCHEMA, ROOT, SOURCES, encode, match, recall_gap, score, secret_file, synth, truth_and_origin,
+)
 
 FULL = os.environ.get("BENCH_SIZE") == "full"
 PERSONS = int(os.environ.get("BENCH_PERSONS", 200_000 if FULL else 20_000))
@@ -67,26 +69,6 @@ HELDOUT = {
                       "particle_dropped": 0.03, "surname_doubled": 0.04, "date_impossible": 0.003,
                       "newcomer_jan1": 0.3, "newcomer_insz_missing": 0.5},
     },
-}
-
-
-def _ngram(identifier: str, format_: dict, n: int, bits: int, positional: bool = False) -> dict:
-    return {"identifier": identifier, "format": format_,
-            "hashing": {"comparison": {"type": "ngram", "n": n, "positional": positional},
-                        "strategy": {"bitsPerFeature": bits}}}
-
-
-PROVIDER_SCHEMA = {
-    # What a provider writes from clkhash's documentation: one feature per column.
-    "version": 3,
-    "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64}},
-    "features": [
-        _ngram("given_names", {"type": "string", "encoding": "utf-8"}, 2, 200),
-        _ngram("surname", {"type": "string", "encoding": "utf-8"}, 2, 200),
-        _ngram("sex", {"type": "enum", "values": ["M", "F"]}, 1, 50),
-        _ngram("birth_date", {"type": "date", "format": "%Y%m%d"}, 1, 200, positional=True),
-        _ngram("postcode", {"type": "integer", "minimum": 1000, "maximum": 9999}, 1, 100, positional=True),
-    ],
 }
 
 

@@ -31,6 +31,26 @@ MIN_GROUP = 100
 """Origin groups with fewer true pairs than this are shown but left out of the recall gap."""
 
 
+def _ngram(identifier: str, format_: dict, n: int, bits: int, positional: bool = False) -> dict:
+    return {"identifier": identifier, "format": format_,
+            "hashing": {"comparison": {"type": "ngram", "n": n, "positional": positional},
+                        "strategy": {"bitsPerFeature": bits}}}
+
+
+PROVIDER_SCHEMA = {
+    # What a provider writes from clkhash's documentation: one feature per column.
+    "version": 3,
+    "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64}},
+    "features": [
+        _ngram("given_names", {"type": "string", "encoding": "utf-8"}, 2, 200),
+        _ngram("surname", {"type": "string", "encoding": "utf-8"}, 2, 200),
+        _ngram("sex", {"type": "enum", "values": ["M", "F"]}, 1, 50),
+        _ngram("birth_date", {"type": "date", "format": "%Y%m%d"}, 1, 200, positional=True),
+        _ngram("postcode", {"type": "integer", "minimum": 1000, "maximum": 9999}, 1, 100, positional=True),
+    ],
+}
+
+
 @dataclass(frozen=True)
 class Step:
     seconds: float

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,8 +94,10 @@ def build(schema_name: str, records: int, overlap: float, seed: int) -> Scenario
         outside = [rows[i] for i in order[records:records + records - shared]]
         attacker_rows = [victim_rows[i] for i in rng.permutation(records)[:shared]] + outside
         attacker_rows = [attacker_rows[i] for i in rng.permutation(len(attacker_rows))]
-        victim_bits = encode_rows(victim_rows, schema, secrets.token_bytes(32), workdir / "victim.csv")
-        attacker_bits = encode_rows(attacker_rows, schema, secrets.token_bytes(32), workdir / "attacker.csv")
+        # Two different keys drawn from the scenario's seed (a run can be repeated); only the
+        # encoder ever sees the victim's.
+        victim_bits = encode_rows(victim_rows, schema, rng.bytes(32), workdir / "victim.csv")
+        attacker_bits = encode_rows(attacker_rows, schema, rng.bytes(32), workdir / "attacker.csv")
     return Scenario(
         schema_name=schema_name,
         overlap=overlap,
