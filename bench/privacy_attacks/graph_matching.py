@@ -5,8 +5,9 @@ The attacker encodes its list with the same public schema under a key of its own
 similarity of two persons is then about the same on both sides, although no single bit is.
 So each side is a similarity graph over its records, and a person keeps their place in it.
 
-1. **Seeds**: pairs (encoded record, attacker record) believed to be the same person. From
-   pattern mining: an encoded record whose rebuilt name is held by exactly one record of
+1. **Seeds**: pairs (encoded record, attacker record) believed to be the same person. Known
+   pairs: a few persons the attacker can point at anyway (an insider knows some people in the
+   register). From pattern mining: an encoded record whose rebuilt name is held by exactly one record of
    the list (and rebuilt for no other record). From node features alone: each record's
    number of set bits, a histogram of its similarities to all records and its similarities
    to its nearest neighbours, matched as vectors; the mutual best pairs with the widest margin.
@@ -48,10 +49,12 @@ class GraphResult:
     """Mean margin of the matches (best correlation of landmark vectors minus the second
     best): what the attacker sees of its own success without any truth."""
 
-    def reidentified(self, victim_person: np.ndarray, attacker_person: np.ndarray) -> float:
-        """Share of the encoded persons in the attacker's list matched to their own record."""
+    def reidentified(self, victim_person: np.ndarray, attacker_person: np.ndarray,
+                     known: frozenset[int] = frozenset()) -> float:
+        """Share of the encoded persons in the attacker's list matched to their own record
+        (leaving out the ``known`` encoded records the attacker started from)."""
         present = set(attacker_person.tolist())
-        shared = [i for i, person in enumerate(victim_person) if person in present]
+        shared = [i for i, person in enumerate(victim_person) if person in present and i not in known]
         right = sum(1 for i in shared if i in self.matches and attacker_person[self.matches[i]] == victim_person[i])
         return right / max(len(shared), 1)
 
@@ -107,6 +110,17 @@ def attack_best(victim_bits: np.ndarray, attacker_bits: np.ndarray, seeds: list[
     but which handful depends on chance."""
     outcomes = [attack(victim_bits, attacker_bits, seeds[:count]) for count in FEATURE_SEEDS]
     return max(outcomes, key=lambda outcome: outcome.confidence)
+
+
+def known_pairs(victim_person: np.ndarray, attacker_person: np.ndarray, count: int,
+                seed: int = 0) -> list[tuple[int, int]]:
+    """``count`` true pairs: persons whose encoded record the attacker can point at anyway
+    (an operator who knows some people in the register: colleagues, itself). Read from the
+    truth, because that is what such an attacker knows."""
+    where = {person: j for j, person in enumerate(attacker_person.tolist())}
+    pairs = [(i, where[person]) for i, person in enumerate(victim_person.tolist()) if person in where]
+    chosen = np.random.default_rng(seed).choice(len(pairs), min(count, len(pairs)), replace=False)
+    return [pairs[k] for k in chosen]
 
 
 def name_seeds(guesses: list, attacker_names: list) -> list[tuple[int, int]]:

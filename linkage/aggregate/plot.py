@@ -26,7 +26,6 @@ matplotlib.use("Agg")
 
 from matplotlib import pyplot as plt  # noqa: E402  (the backend must be chosen first)
 from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
 
 from linkage.aggregate.answer import TOTAL, AggregateAnswer, AnswerCell, AnswerDimension, AnswerTable, title  # noqa: E402
 from linkage.errors import LinkageError  # noqa: E402

@@ -19,6 +19,7 @@ from clkhash.bloomfilter import crypto_bloom_filter
 from clkhash.comparators import NonComparison
 from clkhash.key_derivation import generate_key_lists
 
+from linkage.encoding.blip import blip_key, flip
 from linkage.encoding.csvinput import Row
 from linkage.encoding.features import plan_features
 from linkage.encoding.schema import LinkageSchema, SchemaError
@@ -90,6 +91,8 @@ class RowEncoder:
             for field in clk_schema.fields
         ]
         self.token_key = token_key(config.secret) if config.exact_column else None
+        self.flip_probability = config.schema.flip_probability
+        self.flip_key = blip_key(config.secret) if self.flip_probability else None
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -120,7 +123,11 @@ class RowEncoder:
                 result.problems.extend(problems)
                 result.rejected_rows += 1
                 continue
-            clks += clk.tobytes()
+            encoded = clk.tobytes()
+            if self.flip_key is not None:
+                encoded = flip(encoded, self.flip_key, self.flip_probability)
+                bits = int.from_bytes(encoded, "big").bit_count()
+            clks += encoded
             result.bits_set += bits
             result.record_ids.append(record_id)
             result.lines.append(row.line)

@@ -4,7 +4,9 @@
   silently ignores the documented ``xorFolds``: either spelling is accepted here and
   applied (two different values are refused);
 - the CLK length must be a whole number of bytes, and ``blakeHash`` needs a power of two;
-- only version 3 is accepted, so every provider states the same thing in the same way.
+- only version 3 is accepted, so every provider states the same thing in the same way;
+- ``clkConfig.blip`` (randomised bit flips, :mod:`linkage.encoding.blip`) is ours, and
+  checked strictly, since clkhash ignores keys it does not know.
 
 The schema fingerprint is a SHA-256 over the canonical JSON of the schema (sorted keys, no
 whitespace, XOR folding spelt ``xorFolds`` and left out when zero): two spellings of the
@@ -23,6 +25,7 @@ from typing import Any
 import clkhash.schema
 from clkhash.field_formats import Ignore
 
+from linkage.encoding.blip import MAX_PROBABILITY
 from linkage.errors import LinkageError
 from linkage.insz import TOKEN_SCHEME
 from linkage.normalise import NORMALISATION_VERSION
@@ -49,6 +52,17 @@ class LinkageSchema:
     def xor_folds(self) -> int:
         return int(self.document["clkConfig"].get("xorFolds", 0))
 
+    @property
+    def flip_probability(self) -> float:
+        """BLIP's probability of flipping each bit of a finished CLK; 0 without BLIP."""
+        return float(self.document["clkConfig"].get("blip", {}).get("flipProbability", 0.0))
+
+    def without_blip(self) -> "LinkageSchema":
+        """The same schema without bit flips (what an attacker uses to encode its own list)."""
+        document = copy.deepcopy(self.document)
+        document["clkConfig"].pop("blip", None)
+        return schema_from_dict(document)
+
     def clkhash_schema(self) -> clkhash.schema.Schema:
         """A fresh clkhash ``Schema`` with XOR folding really applied."""
         document = copy.deepcopy(self.document)
@@ -74,7 +88,7 @@ class LinkageSchema:
 
 
 def resolve_schema_path(name: str | Path) -> Path:
-    """A schema file, or the name of a bundled schema such as ``belgian-v1``."""
+    """A schema file, or the name of a bundled schema such as ``belgian-v2``."""
     path = Path(name)
     if path.exists():
         return path
@@ -121,8 +135,24 @@ def schema_from_dict(document: Any, origin: str = "schema") -> LinkageSchema:
     if folds:
         canonical["clkConfig"]["xorFolds"] = folds
     _check_lengths(parsed, folds, origin)
+    _check_blip(canonical["clkConfig"], origin)
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return LinkageSchema(canonical, "sha256:" + hashlib.sha256(text.encode()).hexdigest())
+
+
+def _check_blip(clk_config: dict, origin: str) -> None:
+    """``clkConfig.blip`` is ours (clkhash would ignore a misspelling silently): exactly
+    ``{"flipProbability": p}`` with 0 < p < 0.5."""
+    if "blip" not in clk_config:
+        return
+    blip = clk_config["blip"]
+    probability = blip.get("flipProbability") if isinstance(blip, dict) else None
+    if (not isinstance(blip, dict) or set(blip) != {"flipProbability"} or isinstance(probability, bool)
+            or not isinstance(probability, (int, float)) or not 0 < probability < MAX_PROBABILITY):
+        raise SchemaError(
+            f'{origin}: clkConfig.blip must be {{"flipProbability": p}} with 0 < p < {MAX_PROBABILITY} '
+            "(the share of each CLK's bits flipped, for example 0.1)"
+        )
 
 
 def _xor_folds(clk_config: dict, origin: str) -> int:
