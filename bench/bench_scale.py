@@ -5,9 +5,10 @@ Flanders: KSZ 6.7 million persons, VDAB 600,000, education 1.2 million, integrat
 <= 10 min and <= 16 GB). The development machine has 2 cores and 24 GB shared by others, so
 the benchmark measures two fractions of Flanders and extrapolates: a synthetic population
 of KSZ-fraction size (``linkage synth``), the other sources sampled down to their Flanders
-share, each encoded with ``linkage encode --workers 2`` (schema belgian-v1, national-number
+share, each encoded with ``linkage encode --workers 2`` (schema belgian-v2, national-number
 token) and all four linked with ``linkage match`` at its defaults, each command in its own
-process. Growth is fitted as time ~ records^b between the two fractions and carried to
+process; printed per fraction: encoding rate, link time per stage and peak memory, and F1 and
+the recall gap between origin groups per pair with KSZ against the generator's truth. Growth is fitted as time ~ records^b between the two fractions and carried to
 Flanders (fraction 1) and to Belgium (KSZ 12 million, the others in proportion), taking the
 larger of that power law and a straight line through the two points: these two lines are
 extrapolations, not measurements, and say so.
@@ -28,7 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pipeline import ROOT, SOURCES, encode, match, secret_file, synth  # noqa: E402
+from pipeline import ROOT, SOURCES, encode, match, recall_gap, score, secret_file, synth, truth_and_origin  # noqa: E402
+
+from linkage.extract import read_extract  # noqa: E402
 
 FULL = os.environ.get("BENCH_SIZE") == "full"
 FRACTIONS = (0.10, 0.20) if FULL else (0.01, 0.02)
@@ -39,6 +42,7 @@ KSZ_COVERAGE = 0.995
 SEED = 6_062_026
 WORKERS = 2
 TARGETS = {"encode_rate": 40_000, "link_s": 600, "link_gb": 16}
+SCHEMA = "belgian-v2"
 OUT = ROOT / "bench-out" / "scale"
 
 
@@ -63,19 +67,36 @@ def measure(fraction: float, secret: Path) -> dict:
           + f" (synth {step.seconds:.0f} s)")
     encoded, encode_s, encode_gb = [], 0.0, 0.0
     for source in SOURCES:
-        path, step = encode(folder, source, "belgian-v1", secret, workers=WORKERS)
+        path, step = encode(folder, source, SCHEMA, secret, workers=WORKERS)
         encoded.append(path)
         encode_s += step.seconds
         encode_gb = max(encode_gb, step.peak_rss_gb)
         print(f"  encode {source:<12} {sizes[source]:>10,} records {step.seconds:7.1f} s "
               f"{sizes[source] / step.seconds:>9,.0f} records/s  peak {step.peak_rss_gb:.2f} GB")
-    _, quality, step = match(folder, encoded)
+    groups, quality, step = match(folder, encoded)
     linked = sum(p["linked"] for p in quality["pairs"])
     print(f"  match  {sum(sizes.values()):>23,} records {step.seconds:7.1f} s  peak {step.peak_rss_gb:.2f} GB"
           f"  ({linked:,} links)")
+    stages = quality.get("seconds", {})
+    print("    stages: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()))
+    report_quality(groups, folder, encoded)
     shutil.rmtree(folder / "synth")
     return {"records": sum(sizes.values()), "encode_rate": sum(sizes.values()) / encode_s,
             "encode_gb": encode_gb, "link_s": step.seconds, "link_gb": step.peak_rss_gb}
+
+
+def report_quality(groups: Path, folder: Path, encoded: list[Path]) -> None:
+    """F1 per pair with KSZ and the recall gap between origin groups, against the generator's
+    truth for the records that were kept."""
+    truth, origin = truth_and_origin(folder)
+    kept = {(source, record_id) for source, path in zip(SOURCES, encoded)
+            for record_id in read_extract(path).record_ids}
+    truth = {key: person for key, person in truth.items() if key in kept}
+    for result in score(groups, truth, origin):
+        if "ksz" in result.sources:
+            gap, low, high = recall_gap(result)
+            print(f"    {'-'.join(result.sources):<18} P {result.precision:.4f} R {result.recall:.4f} "
+                  f"F1 {result.f1:.4f}  recall gap {gap:.3f} ({low} / {high})")
 
 
 def main() -> None:
