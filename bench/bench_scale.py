@@ -14,7 +14,8 @@ larger of that power law and a straight line through the two points: these two l
 extrapolations, not measurements, and say so.
 
 Run: ``.venv/bin/python bench/bench_scale.py`` (1 % and 2 % of Flanders, a few minutes);
-``BENCH_SIZE=full`` for 10 % and 20 % (KSZ 670,000 and 1.34 million; about 15 minutes).
+``BENCH_SIZE=full`` for 10 % and 20 % (KSZ 670,000 and 1.34 million; about 6 minutes);
+``BENCH_FRACTIONS=0.5,1.0`` for any two fractions (1.0 is Flanders itself).
 Files go to bench-out/scale/.
 """
 
@@ -34,7 +35,8 @@ from pipeline import ROOT, SOURCES, encode, match, recall_gap, score, secret_fil
 from linkage.extract import read_extract  # noqa: E402
 
 FULL = os.environ.get("BENCH_SIZE") == "full"
-FRACTIONS = (0.10, 0.20) if FULL else (0.01, 0.02)
+FRACTIONS = (tuple(float(f) for f in os.environ["BENCH_FRACTIONS"].split(",")) if "BENCH_FRACTIONS" in os.environ
+             else (0.10, 0.20) if FULL else (0.01, 0.02))
 FLANDERS = {"ksz": 6_700_000, "vdab": 600_000, "education": 1_200_000, "integration": 100_000}
 BELGIUM_KSZ = 12_000_000
 KSZ_COVERAGE = 0.995
