@@ -50,6 +50,7 @@ def test_recover_removes_orphans_and_interrupts_running_runs(tmp_path):
     _store(store, b"kept", _record("a" * 64))
     (tmp_path / "extracts" / f"{'c' * 64}.sealed").write_bytes(b"orphan: sealed but never committed")
     (tmp_path / "extracts" / ".x.sealed.tmp").write_bytes(b"half written")
+    (tmp_path / "extracts" / f"{'d' * 64}.staged").write_bytes(b"validated copy of an upload never committed")
     (tmp_path / "runs" / "r1.sealed").write_bytes(b"clusters of a run that never completed")
     store.create_run(RunRecord("r1", "running", utc_now(), "op", [], {}))
     with pytest.raises(StorageError, match="another run"):
@@ -57,7 +58,7 @@ def test_recover_removes_orphans_and_interrupts_running_runs(tmp_path):
     store.close()
     reopened = Store(tmp_path, KEY)
     removed, interrupted = reopened.recover()
-    assert removed == 3
+    assert removed == 4
     assert [run.run_id for run in interrupted] == ["r1"]
     assert reopened.run("r1").state == "interrupted"
     assert sorted(p.name for p in (tmp_path / "extracts").iterdir()) == [f"{'a' * 64}.sealed"]
