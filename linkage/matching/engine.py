@@ -27,6 +27,7 @@ import numpy as np
 
 from linkage.matching import candidates as candidate_search
 from linkage.matching import match_model
+from linkage.matching import kernel
 from linkage.matching.errors import MatchingError
 from linkage.matching.model import EncodedSet, LinkResult
 from linkage.matching.records import Records
@@ -184,10 +185,9 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         left = _open_records(records, tokens, has, p, q)
         right = _open_records(records, tokens, has, q, p)
         floor = _floor(random_scores[(p, q)], len(left), len(right), threshold)
-        cands = candidate_search.find(_rows(records.words[p], left), _rows(records.words[q], right),
-                                      records.clk_bits, floor, blocking, ceiling=ceiling)
+        cands = _search(records, tokens, has, p, q, left, right, floor, blocking, ceiling)
         floors.append(cands.floor)
-        ga, gb = records.offsets[p] + left[cands.ia], records.offsets[q] + right[cands.ib]
+        ga, gb = records.offsets[p] + cands.ia, records.offsets[q] + cands.ib
         ra, rb = register[tokens.cluster[ga]], register[tokens.cluster[gb]]
         allowed = (ra < 0) | (rb < 0) | (ra == rb)
         found.append((ga[allowed], gb[allowed], cands.scores[allowed]))
@@ -279,6 +279,44 @@ def _random_scores(records: Records, p: int, q: int, rng: np.random.Generator) -
     ia = rng.integers(0, n_p, count)
     ib = rng.integers(0, n_q, count)
     return records.scores(ia + records.offsets[p], ib + records.offsets[q])
+
+
+def _search(records: Records, tokens, has: np.ndarray, p: int, q: int, left: np.ndarray,
+            right: np.ndarray, floor: float, blocking: str, ceiling: float) -> candidate_search.Candidates:
+    """Candidates between the open records of sets ``p`` and ``q`` (local ids in the result).
+
+    Two records whose groups both hold a record of the same third set are never compared:
+    linking them would put two records of that set in one cluster, which the solver refuses
+    anyway. So the records of each side are split by which third sets their groups hold, and
+    each part of ``left`` is compared only with the part of ``right`` it shares none with
+    (a person already joined to the register by a token is not compared again, in another
+    pair of sets, with someone else the register already holds)."""
+    third = [k for k in range(len(has)) if k not in (p, q)]
+
+    def holds(local: np.ndarray, offset: int) -> np.ndarray:
+        groups = tokens.cluster[offset + local]
+        return sum((has[k, groups].astype(np.int64) << bit) for bit, k in enumerate(third)) if third \
+            else np.zeros(len(local), dtype=np.int64)
+
+    held_left, held_right = holds(left, records.offsets[p]), holds(right, records.offsets[q])
+    parts = []
+    for mask in np.unique(held_left):
+        a, b = left[held_left == mask], right[(held_right & mask) == 0]
+        if len(a) and len(b):
+            found = candidate_search.find(_rows(records.words[p], a), _rows(records.words[q], b),
+                                          records.clk_bits, floor, blocking, ceiling=ceiling)
+            parts.append((a[found.ia], b[found.ib], found))
+    if not parts:
+        return candidate_search.Candidates(*kernel.empty_pairs(), floor, "all pairs", 0)
+    top = max(found.floor for _, _, found in parts)  # one floor for the pair, the highest raised
+    keep = [found.scores >= top for _, _, found in parts]
+    methods = {found.method for _, _, found in parts}
+    return candidate_search.Candidates(
+        np.concatenate([ia[k] for (ia, _, _), k in zip(parts, keep)]),
+        np.concatenate([ib[k] for (_, ib, _), k in zip(parts, keep)]),
+        np.concatenate([found.scores[k] for (_, _, found), k in zip(parts, keep)]),
+        top, "lsh" if "lsh" in methods else "all pairs", sum(found.scored for _, _, found in parts),
+    )
 
 
 def _open_records(records: Records, tokens, has: np.ndarray, p: int, q: int) -> np.ndarray:

@@ -102,3 +102,23 @@ def test_a_wrong_register_number_the_clks_contradict_does_not_block_the_true_lin
                   threshold=0.8)
     assert _together(result, (0, 0), (1, 0))
     assert not _together(result, (0, 1), (1, 0))
+
+
+def test_records_both_joined_to_the_register_are_not_compared_again_in_another_pair():
+    """Persons 0 and 1 are namesakes born the same day. B's record of 0 and C's record of 1 are
+    each joined by its token to its own register record: linking them would put two register
+    records in one cluster. The pair B-C does not compare them (nothing to drop as a conflict)
+    and still compares what can link."""
+    rng, clks, _ = _people(8)
+    register = np.concatenate([clks[:1], perturb(rng, clks[:1], 0.08), clks[2:30]])
+    b = np.concatenate([perturb(rng, register[:1], 0.01), clks[30:31]])
+    c = np.concatenate([perturb(rng, register[1:2], 0.01), perturb(rng, clks[30:31], 0.01)])
+    sets = [_set("register", register, [NR1, NR2, NR3] + [None] * 27), _set("b", b, [NR1, None]),
+            _set("c", c, [NR2, None])]
+    result = link(sets, threshold=0.8)
+    assert _together(result, (0, 0), (1, 0)) and _together(result, (0, 1), (2, 0))
+    pair = next(p for p in result.quality["pairs"] if p["sources"] == ["b", "c"])
+    assert pair["comparison"]["register_conflicts"] == 0
+    assert pair["comparison"]["scored"] == 3  # b0 x c1, b1 x c0, b1 x c1; never b0 x c0
+    assert not _together(result, (1, 0), (2, 0))
+    assert _together(result, (1, 1), (2, 1))  # person 30, in no register record, links
