@@ -1,7 +1,7 @@
 """Candidate pairs between two sets of CLKs: every pair scoring at least a floor.
 
 Small problems are compared exhaustively with the Dice kernel (exact: no pair is missed);
-above ``BRUTE_FORCE_LIMIT`` comparisons, Hamming-LSH blocking proposes the pairs and only
+above :func:`brute_force_limit` comparisons, Hamming-LSH blocking proposes the pairs and only
 those are scored. The floor sits below any sensible threshold so that the score
 distribution around the threshold can be observed.
 """
@@ -15,7 +15,12 @@ import numpy as np
 from linkage.matching import blocking, kernel
 
 BRUTE_FORCE_LIMIT = 40_000_000_000
-"""About 10 s of the AVX-512 kernel on two cores; beyond this, LSH blocking."""
+"""Comparisons per pair of sets compared exhaustively before LSH blocking takes over, for
+the kernels without AVX-512 (about 10 s of ``popcnt`` on two cores)."""
+BRUTE_FORCE_LIMIT_AVX512 = 400_000_000_000
+"""The same with the AVX-512 kernel, about 3.7·10⁹ comparisons a second on two cores: some
+100 s per pair, so that all of Flanders is still compared exhaustively (LSH misses the
+borderline true pairs, docs/matching.md)."""
 MAX_CANDIDATES = 50_000_000
 """Candidate pairs kept in memory (12 bytes each) before the floor is raised."""
 FLOOR_STEP = 0.05
@@ -34,6 +39,11 @@ class Candidates:
     """Pairs whose score was computed."""
 
 
+def brute_force_limit() -> int:
+    """Comparisons ``auto`` makes exhaustively, for the kernel this process uses."""
+    return BRUTE_FORCE_LIMIT_AVX512 if kernel.selected_kernel() == "avx512" else BRUTE_FORCE_LIMIT
+
+
 def find(
     a: np.ndarray,
     b: np.ndarray,
@@ -45,12 +55,12 @@ def find(
 ) -> Candidates:
     """Pairs of rows of ``a`` and ``b`` (uint64 words) scoring at least ``floor``.
 
-    ``method``: ``"auto"`` (exhaustive up to ``BRUTE_FORCE_LIMIT`` comparisons, else LSH),
+    ``method``: ``"auto"`` (exhaustive up to :func:`brute_force_limit` comparisons, else LSH),
     ``"none"`` (always exhaustive) or ``"lsh"``. When more than ``MAX_CANDIDATES`` pairs
     qualify, the floor is raised in steps of ``FLOOR_STEP`` but never above ``ceiling``
     (a threshold the caller gave); past that, :class:`kernel.TooManyPairs`.
     """
-    exhaustive = method == "none" or (method == "auto" and len(a) * len(b) <= BRUTE_FORCE_LIMIT)
+    exhaustive = method == "none" or (method == "auto" and len(a) * len(b) <= brute_force_limit())
     while True:
         try:
             if exhaustive:
