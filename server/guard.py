@@ -66,6 +66,13 @@ class Guard:
         raise Refused(grpc.StatusCode.PERMISSION_DENIED, decision.reason, recorded=True)
 
 
+def _disk_full(reason: str) -> tuple[grpc.StatusCode, str]:
+    return grpc.StatusCode.RESOURCE_EXHAUSTED, (
+        f"the broker's disk is full ({reason}); nothing was stored. Try again after the operator "
+        "has made room"
+    )
+
+
 def _status_of(exc: BaseException, method: str) -> tuple[grpc.StatusCode, str]:
     if isinstance(exc, Refused):
         return exc.code, exc.message
@@ -77,19 +84,13 @@ def _status_of(exc: BaseException, method: str) -> tuple[grpc.StatusCode, str]:
         )
     if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
         logs.event("call.os_error", logging.ERROR, method=method, errno="SQLITE_FULL", error=str(exc))
-        return grpc.StatusCode.RESOURCE_EXHAUSTED, (
-            f"the broker's disk is full ({exc}); nothing was stored. Try again after the operator "
-            "has made room"
-        )
+        return _disk_full(str(exc))
     if isinstance(exc, OSError) and exc.errno is not None:
         reason = f"{errno.errorcode.get(exc.errno, exc.errno)}: {exc.strerror}"
         logs.event("call.os_error", logging.ERROR, method=method, errno=errno.errorcode.get(exc.errno),
                    error=exc.strerror)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return grpc.StatusCode.RESOURCE_EXHAUSTED, (
-                f"the broker's disk is full ({reason}); nothing was stored. Try again after the "
-                "operator has made room"
-            )
+            return _disk_full(reason)
         return grpc.StatusCode.INTERNAL, f"the broker could not read or write its data ({reason}); tell the operator"
     if isinstance(exc, LinkageError):
         logs.event("call.failed", logging.ERROR, method=method, error=str(exc))

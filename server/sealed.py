@@ -93,14 +93,18 @@ class SealWriter:
         self.closed = False
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
-        self._buffer += data
-        self.total += len(data)
-        while len(self._buffer) > RECORD_BYTES:
-            self._handle.write(_encrypt(self._aead, self._label, self._index, False,
-                                        bytes(self._buffer[:RECORD_BYTES])))
-            del self._buffer[:RECORD_BYTES]
-            self._index += 1
-        return len(data)
+        view = memoryview(data).cast("B")
+        written = len(view)
+        self.total += written
+        while len(view):
+            if len(self._buffer) == RECORD_BYTES:  # more data follows: the held record is not the last
+                self._handle.write(_encrypt(self._aead, self._label, self._index, False, bytes(self._buffer)))
+                self._buffer = bytearray()
+                self._index += 1
+            take = RECORD_BYTES - len(self._buffer)
+            self._buffer += view[:take]
+            view = view[take:]
+        return written
 
     def tell(self) -> int:
         return self.total

@@ -296,8 +296,11 @@ class Store:
         the longest idle first."""
         held = []
         for path in (self.root / "incoming").glob(f"{organisation}-*.part"):
+            owner, _, extract_id = path.stem.rpartition("-")
+            if owner != organisation:  # "vdab-*" also matches the uploads of "vdab-west"
+                continue
             with contextlib.suppress(FileNotFoundError):
-                held.append((path.stem.rpartition("-")[2], path.stat().st_mtime))
+                held.append((extract_id, path.stat().st_mtime))
         return sorted(held, key=lambda item: item[1])
 
     def extract(self, extract_id: str) -> ExtractRecord | None:

@@ -102,3 +102,11 @@ def test_retention_deletes_old_superseded_extracts_but_not_those_of_the_latest_r
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=31)
     assert store.apply_retention(days=30, now=later) == ["d" * 64]  # b is kept: the latest run used it
     assert store.extract_bytes("b" * 64) == b"used"
+
+
+def test_an_organisations_unfinished_uploads_are_its_own_only(tmp_path):
+    store = Store(tmp_path, KEY)
+    for name in ("vdab-" + "a" * 64, "vdab-west-" + "b" * 64, "vdabx-" + "c" * 64):
+        (tmp_path / "incoming" / f"{name}.part").write_bytes(b"")
+    assert [extract_id for extract_id, _ in store.partials("vdab")] == ["a" * 64]
+    assert [extract_id for extract_id, _ in store.partials("vdab-west")] == ["b" * 64]
