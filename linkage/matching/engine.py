@@ -123,6 +123,8 @@ def link(
         rationale = {"method": "given", "reason": "threshold given by the caller"}
         keep = sc >= chosen - SCORE_EPSILON
 
+    lap("match_model")
+
     report("clustering", 0.0)
     solution = solve(tokens.cluster, set_of, (ga[keep], gb[keep], sc[keep]), records,
                      min(unrelated, chosen), similar.register)

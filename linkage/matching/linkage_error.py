@@ -41,6 +41,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from linkage.matching.match_model import BINS, PairModel, bin_of, match_quantile
 
@@ -102,12 +103,19 @@ class Assignment:
 
 
 def assign(model: PairModel, links: PairLinks) -> Assignment:
-    """Fit the record-level model on the side with fewer open records."""
+    """Fit the record-level model on the side with fewer open records.
+
+    The EM works on that side's open records only (every candidate's record ``j`` is one), so
+    each round costs the candidates and open records of this pair, not every record of the run."""
     side = 0 if model.left <= model.right else 1
-    j = links.ga if side == 0 else links.gb
     n = len(links.set_of)
-    open_ = np.zeros(n, dtype=bool)
-    open_[links.open_p if side == 0 else links.open_q] = True
+    opened = links.open_p if side == 0 else links.open_q
+    position = np.full(n, -1, dtype=np.int64)
+    position[opened] = np.arange(len(opened))
+    j = position[links.ga if side == 0 else links.gb]
+    if len(j) and j.min() < 0:
+        raise ValueError("a candidate's record is not an open record of its side")
+    m = len(opened)
     b = bin_of(links.scores)
     first = int(bin_of(np.array([model.floor]))[0])
     histogram = np.bincount(b, minlength=BINS).astype(np.float64)
@@ -118,27 +126,38 @@ def assign(model: PairModel, links: PairLinks) -> Assignment:
     # with every partner below the floor explains the data as well as one without partners):
     # it stays the pair model's.
     hidden = float(model.match[:first].sum())
-    weight = np.zeros(len(b))
-    below = absent = np.zeros(n)
+    # A candidate's weight depends only on its record and its score bin, so each round is two
+    # products with the sparse (record x bin) count matrix instead of passes over the candidates.
+    counts = sparse.csr_matrix((np.ones(len(b)), (j, b)), shape=(m, BINS))
+    counts_t = counts.T.tocsr()
     iterations = 0
-    while iterations < MAX_ITERATIONS:
+    while True:     # at least one round, so the weights below are the last round's
         iterations += 1
-        ratio = share / others * match[b] / np.maximum(nonmatch[b] / compared, 1e-300)
+        ratio = share / others * match / np.maximum(nonmatch / compared, 1e-300)
         under = share * hidden
-        total = np.maximum(np.bincount(j, weights=ratio, minlength=n) + under + (1 - share), 1e-300)
-        weight = ratio / total[j]
-        below = np.where(open_, under / total, 0.0)
-        absent = np.where(open_, (1 - share) / total, 0.0)
-        found = np.bincount(b, weights=weight, minlength=BINS).astype(np.float64)  # int when empty
+        total = np.maximum(counts @ ratio + under + (1 - share), 1e-300)
+        below, absent = under / total, (1 - share) / total
+        found = ratio * (counts_t @ (1 / total))
         updated = found * (1 - hidden) / max(float(found.sum()), 1e-300)
         updated[:first] = model.match[:first]
-        new_share = 1 - float(absent[open_].mean()) if open_.any() else share
+        new_share = 1 - float(absent.mean()) if m else share
         nonmatch = model.refit_nonmatch(np.maximum(histogram - found, 0.0))
         change = abs(new_share - share) + float(np.abs(updated - match).sum())
         match, share = updated, new_share
-        if change < TOLERANCE:
+        if change < TOLERANCE or iterations == MAX_ITERATIONS:
             break
-    return Assignment(side, weight, below, absent, open_, share, match, nonmatch, iterations)
+    weight = ratio[b] / total[j]
+    open_ = np.zeros(n, dtype=bool)
+    open_[opened] = True
+    return Assignment(side, weight, _spread(below, opened, n), _spread(absent, opened, n), open_, share,
+                      match, nonmatch, iterations)
+
+
+def _spread(values: np.ndarray, opened: np.ndarray, n: int) -> np.ndarray:
+    """Per record of the run: the open records' ``values``, 0 elsewhere."""
+    out = np.zeros(n)
+    out[opened] = values
+    return out
 
 
 def estimated_recall(fitted: Assignment, links: PairLinks, final: np.ndarray, names: Sequence[str],

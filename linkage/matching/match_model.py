@@ -59,18 +59,25 @@ EM_START = (20.0, 2.0)
 def mutual_best(ga: np.ndarray, gb: np.ndarray, scores: np.ndarray, set_of: np.ndarray) -> np.ndarray:
     """Mask of the candidate pairs ``(ga, gb, scores)`` (global record ids) that are the
     best-scoring candidate of ``ga`` among the records of ``gb``'s set and of ``gb`` among
-    the records of ``ga``'s set (one per record and set when scores tie)."""
+    the records of ``ga``'s set (when scores tie, the one with the lowest record id, so that
+    the result does not depend on the order in which the threaded kernel found the pairs)."""
     keep = np.ones(len(scores), dtype=bool)
     if len(scores) == 0:
         return keep
-    sets = int(set_of.max()) + 1
-    for mine, other in ((ga, gb), (gb, ga)):
-        key = np.asarray(mine, dtype=np.int64) * sets + set_of[other]
-        order = np.lexsort((-np.asarray(scores, dtype=np.float64), key))
-        ordered = key[order]
-        first = np.r_[True, ordered[1:] != ordered[:-1]]
+    scores = np.asarray(scores)
+    for mine, other in ((np.asarray(ga, dtype=np.int64), np.asarray(gb, dtype=np.int64)),
+                        (np.asarray(gb, dtype=np.int64), np.asarray(ga, dtype=np.int64))):
         best = np.zeros(len(scores), dtype=bool)
-        best[order[first]] = True
+        other_set = set_of[other]
+        for t in np.flatnonzero(np.bincount(other_set)):   # per record, its best in set t
+            at = np.flatnonzero(other_set == t)
+            m, o, s = mine[at], other[at], scores[at]
+            top = np.full(len(set_of), -np.inf, dtype=s.dtype)
+            np.maximum.at(top, m, s)
+            tie = s == top[m]
+            lowest = np.full(len(set_of), np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(lowest, m[tie], o[tie])
+            best[at[tie & (o == lowest[m])]] = True
         keep &= best
     return keep
 

@@ -83,3 +83,15 @@ def test_mutual_best_keeps_the_pairs_that_are_best_for_both_records():
     set_of = np.r_[np.zeros(n), np.ones(n), np.zeros(m), np.ones(m)].astype(np.int64)
     best = mutual_best(ga, gb, np.r_[true, loser, unrelated], set_of)
     assert best[:n].all() and not best[n:2 * n].any() and best[2 * n:].all()
+
+
+def test_mutual_best_settles_ties_the_same_way_whatever_the_order_of_the_pairs():
+    # record 0 (set 0) ties with records 2 and 3 (set 1); the threaded kernel finds pairs in
+    # any order, and the run must not depend on it
+    ga, gb = np.array([0, 0, 1]), np.array([2, 3, 3])
+    scores = np.array([0.9, 0.9, 0.7], dtype=np.float32)
+    set_of = np.array([0, 0, 1, 1])
+    chosen = {tuple(zip(ga[order][mutual_best(ga[order], gb[order], scores[order], set_of)].tolist(),
+                        gb[order][mutual_best(ga[order], gb[order], scores[order], set_of)].tolist()))
+              for order in ([0, 1, 2], [1, 0, 2], [2, 1, 0])}
+    assert chosen == {((0, 2),)}
