@@ -180,27 +180,30 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         has[k, tokens.cluster[set_of == k]] = True
     register = np.full(records.total, -1, dtype=np.int64)
     np.maximum.at(register, tokens.cluster, tokens.register)
-    ceiling = candidate_search.FLOOR_CEILING if threshold is None else threshold
+
+    def conflict(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
+        """Pairs (global ids) whose groups hold different national-register numbers."""
+        ra, rb = register[tokens.cluster[ga]], register[tokens.cluster[gb]]
+        return (ra >= 0) & (rb >= 0) & (ra != rb)
+
     found, reports, floors, links, spans, start = [], {}, [], [], [], 0
     for step, (p, q) in enumerate(pairs):
         report(f"similarity {names[p]}-{names[q]}", step / len(pairs))
         left = _open_records(records, tokens, has, p, q)
         right = _open_records(records, tokens, has, q, p)
         floor = _floor(random_scores[(p, q)], len(left), len(right), threshold)
-        cands = _search(records, tokens, has, p, q, left, right, floor, blocking, ceiling)
+        cands = _search(records, tokens, has, p, q, left, right, floor, blocking, conflict)
         floors.append(cands.floor)
-        ga, gb = records.offsets[p] + cands.ia, records.offsets[q] + cands.ib
-        ra, rb = register[tokens.cluster[ga]], register[tokens.cluster[gb]]
-        allowed = (ra < 0) | (rb < 0) | (ra == rb)
-        found.append((ga[allowed], gb[allowed], cands.scores[allowed]))
+        found.append((records.offsets[p] + cands.ia, records.offsets[q] + cands.ib, cands.scores))
         links.append(PairLinks(p, q, *found[-1], records.offsets[p] + left, records.offsets[q] + right,
-                               tokens.cluster, tokens.excluded, set_of))
-        spans.append(slice(start, start + int(allowed.sum())))
+                               tokens.cluster, tokens.excluded, set_of, cands.histogram))
+        spans.append(slice(start, start + len(cands.scores)))
         start = spans[-1].stop
         reports[(p, q)] = {
             "method": cands.method, "left": int(len(left)), "right": int(len(right)),
-            "scored": int(cands.scored), "floor": cands.floor, "candidates": int(allowed.sum()),
-            "register_conflicts": int(len(allowed) - allowed.sum()),
+            "scored": int(cands.scored), "floor": cands.floor, "above_floor": int(cands.above_floor),
+            "best_per_record": candidate_search.BEST_PER_RECORD, "candidates": len(cands.scores),
+            "register_conflicts": int(cands.vetoed),
         }
     report("similarity", 1.0)
     return _Similar(
@@ -224,7 +227,7 @@ def _fit_model(records: Records, links: PairLinks, comparison: dict) -> match_mo
     partner = holder[links.by_token[in_q]]
     confirmed = partner >= 0
     token_scores = records.scores(partner[confirmed], in_q[confirmed])
-    return match_model.fit(links.scores, comparison["floor"], comparison["left"], comparison["right"],
+    return match_model.fit(links.histogram, comparison["floor"], comparison["left"], comparison["right"],
                            token_scores)
 
 
@@ -284,8 +287,10 @@ def _random_scores(records: Records, p: int, q: int, rng: np.random.Generator) -
 
 
 def _search(records: Records, tokens, has: np.ndarray, p: int, q: int, left: np.ndarray,
-            right: np.ndarray, floor: float, blocking: str, ceiling: float) -> candidate_search.Candidates:
-    """Candidates between the open records of sets ``p`` and ``q`` (local ids in the result).
+            right: np.ndarray, floor: float, blocking: str,
+            conflict: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> candidate_search.Candidates:
+    """Candidates between the open records of sets ``p`` and ``q`` (local ids in the result),
+    leaving out the pairs ``conflict`` (global ids) rules out.
 
     Two records whose groups both hold a record of the same third set are never compared:
     linking them would put two records of that set in one cluster, which the solver refuses
@@ -305,19 +310,23 @@ def _search(records: Records, tokens, has: np.ndarray, p: int, q: int, left: np.
     for mask in np.unique(held_left):
         a, b = left[held_left == mask], right[(held_right & mask) == 0]
         if len(a) and len(b):
+            def veto(i: np.ndarray, j: np.ndarray, a=a, b=b) -> np.ndarray:
+                return conflict(records.offsets[p] + a[i], records.offsets[q] + b[j])
+
             found = candidate_search.find(_rows(records.words[p], a), _rows(records.words[q], b),
-                                          records.clk_bits, floor, blocking, ceiling=ceiling)
+                                          records.clk_bits, floor, blocking, veto=veto)
             parts.append((a[found.ia], b[found.ib], found))
     if not parts:
-        return candidate_search.Candidates(*kernel.empty_pairs(), floor, "all pairs", 0)
-    top = max(found.floor for _, _, found in parts)  # one floor for the pair, the highest raised
-    keep = [found.scores >= top for _, _, found in parts]
+        return candidate_search.Candidates(*kernel.empty_pairs(), floor, "all pairs", 0,
+                                           np.zeros(match_model.BINS, dtype=np.int64), 0)
     methods = {found.method for _, _, found in parts}
     return candidate_search.Candidates(
-        np.concatenate([ia[k] for (ia, _, _), k in zip(parts, keep)]),
-        np.concatenate([ib[k] for (_, ib, _), k in zip(parts, keep)]),
-        np.concatenate([found.scores[k] for (_, _, found), k in zip(parts, keep)]),
-        top, "lsh" if "lsh" in methods else "all pairs", sum(found.scored for _, _, found in parts),
+        np.concatenate([ia for ia, _, _ in parts]),
+        np.concatenate([ib for _, ib, _ in parts]),
+        np.concatenate([found.scores for _, _, found in parts]),
+        floor, "lsh" if "lsh" in methods else "all pairs", sum(found.scored for _, _, found in parts),
+        sum(found.histogram for _, _, found in parts), sum(found.above_floor for _, _, found in parts),
+        sum(found.vetoed for _, _, found in parts),
     )
 
 

@@ -76,6 +76,8 @@ class PairLinks:
     excluded: np.ndarray
     """Per record, set aside as a duplicate."""
     set_of: np.ndarray
+    histogram: np.ndarray
+    """Pairs scoring at least the floor per score bin (the candidates are the best of them)."""
 
 
 @dataclass
@@ -118,7 +120,7 @@ def assign(model: PairModel, links: PairLinks) -> Assignment:
     m = len(opened)
     b = bin_of(links.scores)
     first = int(bin_of(np.array([model.floor]))[0])
-    histogram = np.bincount(b, minlength=BINS).astype(np.float64)
+    histogram = np.asarray(links.histogram, dtype=np.float64)
     compared = max(float(model.left) * float(model.right), 1.0)
     others = float(max(model.right if side == 0 else model.left, 1))    # any of them a priori
     match, nonmatch, share = model.match.copy(), model.nonmatch.copy(), START_SHARE

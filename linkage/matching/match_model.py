@@ -164,12 +164,17 @@ class PairModel:
         }
 
 
-def fit(scores: np.ndarray, floor: float, left: int, right: int,
+def histogram(scores: np.ndarray) -> np.ndarray:
+    """Pairs per score bin."""
+    return np.bincount(bin_of(scores), minlength=BINS)
+
+
+def fit(counts: np.ndarray, floor: float, left: int, right: int,
         token_scores: np.ndarray | None = None) -> PairModel:
-    """Fit the model of one pair of sets from the scores of all its candidate pairs (at or
-    above ``floor``), the open records on each side and the token-confirmed pairs' scores."""
+    """Fit the model of one pair of sets from the :func:`histogram` of all its pairs at or
+    above ``floor``, the open records on each side and the token-confirmed pairs' scores."""
     first = int(bin_of(np.array([floor]))[0])
-    n = np.bincount(bin_of(scores), minlength=BINS)[first:].astype(np.float64)
+    n = np.asarray(counts, dtype=np.float64)[first:]
     x = (lower_edges()[first:] + BIN_WIDTH / 2 - floor) * 10
     tokens = np.asarray(token_scores if token_scores is not None else [], dtype=np.float64)
     use_tokens = len(tokens) >= MIN_TOKEN_PAIRS

@@ -64,13 +64,27 @@ def test_lsh_search_keeps_only_pairs_above_the_floor():
     assert np.all(lsh.scores >= 0.8)
 
 
-def test_the_floor_rises_when_too_many_pairs_qualify(monkeypatch):
-    from linkage.matching import candidates
-
+def test_each_record_keeps_its_best_pairs_when_too_many_qualify():
     rng = np.random.default_rng(5)
     a = random_clks(rng, 300, fill=0.6)                  # unrelated pairs score about 0.6
     b = np.r_[perturb(rng, a[:50], 0.02), random_clks(rng, 250, fill=0.6)]
-    monkeypatch.setattr(candidates, "MAX_CANDIDATES", 500)
-    found = find(kernel.as_words(a), kernel.as_words(b), 1024, 0.5)
-    assert found.floor > 0.5 and len(found.ia) <= 500
-    assert {(i, i) for i in range(50)} <= set(zip(found.ia.tolist(), found.ib.tolist()))
+    for method in ("none", "lsh"):
+        found = find(kernel.as_words(a), kernel.as_words(b), 1024, 0.5, method=method, best=3)
+        assert found.floor == 0.5 and found.above_floor > 10 * len(found.ia)
+        assert {(i, i) for i in range(50)} <= set(zip(found.ia.tolist(), found.ib.tolist()))
+        assert len(found.ia) <= 3 * (300 + 300) and found.histogram.sum() == found.above_floor
+        if method == "none":                            # every record had pairs above the floor
+            assert np.bincount(found.ia, minlength=300).min() >= 3
+
+
+def test_slices_of_rows_give_the_same_pairs_as_one_comparison(monkeypatch):
+    from linkage.matching import candidates
+
+    rng = np.random.default_rng(8)
+    a, b = kernel.as_words(random_clks(rng, 700, fill=0.6)), kernel.as_words(random_clks(rng, 200, fill=0.6))
+    whole = find(a, b, 1024, 0.55, method="none")
+    monkeypatch.setattr(candidates, "FIRST_SLICE_COMPARISONS", 1000)   # 5 rows at first
+    monkeypatch.setattr(candidates, "SLICE_PAIRS", 400)                 # and some slices too dense
+    sliced = find(a, b, 1024, 0.55, method="none")
+    assert whole.above_floor == sliced.above_floor and np.array_equal(whole.histogram, sliced.histogram)
+    assert sorted(zip(whole.ia.tolist(), whole.ib.tolist())) == sorted(zip(sliced.ia.tolist(), sliced.ib.tolist()))

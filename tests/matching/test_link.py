@@ -178,14 +178,18 @@ def test_structural_problems_are_refused():
         link([a, dataclasses.replace(b, record_ids=list(b.record_ids[:-1]))])
 
 
-def test_a_given_threshold_is_never_undercut_by_the_candidate_limit(monkeypatch):
-    from linkage.matching import candidates
-
+def test_a_threshold_below_every_unrelated_score_still_links_within_bounded_candidates():
+    # random CLKs score about 0.35, so at 0.3 every pair of records qualifies: each record
+    # keeps its best pairs instead of the run stopping or raising its floor
     pop = population(19, 400, {"a": (1.0, 0.0, 0.0), "b": (0.5, 0.02, 0.0)})
-    monkeypatch.setattr(candidates, "MAX_CANDIDATES", 1000)
-    with pytest.raises(MatchingError, match="give a higher --threshold"):
-        link(pop.sets, threshold=0.3)                  # random CLKs score ~0.35: too many pairs
-    assert link(pop.sets, threshold=0.8).threshold == 0.8
+    result = link(pop.sets, threshold=0.3)
+    comparison = result.quality["pairs"][0]["comparison"]
+    assert comparison["floor"] == 0.3
+    assert comparison["above_floor"] > 0.9 * comparison["scored"]        # nearly every pair qualified
+    k = comparison["best_per_record"]
+    assert comparison["candidates"] <= k * (comparison["left"] + comparison["right"])
+    precision, recall = _precision_recall(pop, result, 0, 1)
+    assert precision >= 0.99 and recall >= 0.99
 
 
 def test_progress_is_reported_stage_by_stage():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from linkage.matching import match_model
-from linkage.matching.match_model import ACCEPT, fit, mutual_best
+from linkage.matching.match_model import ACCEPT, fit, histogram, mutual_best
 
 
 def _scores(rng, matches: int, nonmatches: int, floor: float = 0.6):
@@ -22,7 +22,7 @@ def test_token_confirmed_pairs_teach_the_match_scores_and_em_counts_the_matches(
     rng = np.random.default_rng(1)
     true, false = _scores(rng, 2000, 300_000)
     confirmed = _scores(rng, 5000, 0)[0]                      # the same distribution, with tokens
-    model = fit(np.r_[true, false], 0.6, 200_000, 2500, confirmed)
+    model = fit(histogram(np.r_[true, false]), 0.6, 200_000, 2500, confirmed)
     assert model.method == "token pairs" and model.converged
     assert model.expected_matches == pytest.approx(2000, rel=0.05)
     post = model.posterior(np.r_[true, false], np.zeros(len(true) + len(false), dtype=bool))
@@ -42,7 +42,7 @@ def _best_f1(true: np.ndarray, false: np.ndarray) -> float:
 def test_without_tokens_em_finds_the_match_distribution():
     rng = np.random.default_rng(2)
     true, false = _scores(rng, 3000, 200_000)
-    model = fit(np.r_[true, false], 0.6, 20_000, 20_000)
+    model = fit(histogram(np.r_[true, false]), 0.6, 20_000, 20_000)
     assert model.method == "em"
     assert model.expected_matches == pytest.approx(3000, rel=0.1)
     threshold = model.threshold(False)
@@ -54,8 +54,8 @@ def test_a_mutual_best_pair_needs_less_when_nearly_every_record_has_a_partner():
     match unless both partners scored lower, which the match scores make unlikely."""
     rng = np.random.default_rng(3)
     true, false = _scores(rng, 5000, 100_000)
-    everyone = fit(np.r_[true, false], 0.6, 5000, 5000)
-    few = fit(np.r_[true[:300], false], 0.6, 100_000, 5000)
+    everyone = fit(histogram(np.r_[true, false]), 0.6, 5000, 5000)
+    few = fit(histogram(np.r_[true[:300], false]), 0.6, 100_000, 5000)
     assert everyone.threshold(True) < everyone.threshold(False)
     assert everyone.threshold(True) < few.threshold(True)
 
@@ -63,7 +63,7 @@ def test_a_mutual_best_pair_needs_less_when_nearly_every_record_has_a_partner():
 def test_log_odds_never_fall_as_the_score_rises():
     rng = np.random.default_rng(4)
     true, false = _scores(rng, 500, 50_000)
-    model = fit(np.r_[true, false], 0.6, 10_000, 10_000)
+    model = fit(histogram(np.r_[true, false]), 0.6, 10_000, 10_000)
     for mutual in (False, True):
         odds = model.log_odds(mutual)
         finite = odds[np.isfinite(odds)]
