@@ -30,7 +30,7 @@ from linkage.synth.population import REFERENCE_DATE, Population, build_populatio
 from linkage.synth.school import build_school
 
 GENERATOR_VERSION = "1"
-MAX_PERSONS = 5_000_000
+MAX_PERSONS = 12_500_000
 SOURCE_ORDER = ("ksz", "vdab", "integration", "education")
 _STREAMS = ("population", "names", "school", "careers", "integration", "vdab", "coverage",
             "ksz", "vdab_records", "integration_records", "education_records")

@@ -4,7 +4,10 @@
 men and even for women, and check digits ``97 - (N mod 97)`` where N is the first nine digits,
 prefixed by 2 for persons born in 2000 or later. BIS numbers add 40 to the month (20 when the
 sex was unknown at issue). Counters are unique per date code and sex, so no two persons share
-a number.
+a number. A date code with an unknown date (``YY0000``) holds only some 460 persons per sex;
+the persons beyond that get a day in the unknown-month code (``YY0001``, ``YY0002``, ...: still a
+valid number, month 00 still says "date unknown"), so that populations of Flanders' size, with
+many newcomers of unknown birth date per year, can be numbered.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from linkage.errors import LinkageError
 BIS_ONLY_SHARE = 0.25       # of persons who arrived in the last year: no RRN yet
 BIS_BEFORE_RRN_SHARE = 0.5  # of persons who arrived since 2016: had a BIS number first
 BIS_SEX_UNKNOWN = 0.1       # of BIS numbers: issued without sex (+20)
+UNKNOWN_DATE_SERIALS = 459  # persons per sex a date code of an unknown date holds (offset <= 39)
 
 
 class TooManyPersonsError(LinkageError):
@@ -45,13 +49,16 @@ def _numbers(rng: np.random.Generator, date_code: np.ndarray, female: np.ndarray
     rank = np.empty(len(key), dtype=np.int64)
     rank[order] = np.arange(len(key)) - run_start
     offset = (key * 7919) % 40
+    unknown = date_code % 100 == 0                     # day 00: the date is not known
+    spill = np.where(unknown, rank // UNKNOWN_DATE_SERIALS, 0)
+    rank = np.where(unknown, rank % UNKNOWN_DATE_SERIALS, rank)
     counter = 2 * (offset + rank) + np.where(female, 2, 1)
-    if len(counter) and counter.max() > 998:
+    if len(counter) and (counter.max() > 998 or spill.max() > 31):
         raise TooManyPersonsError(
             "too many persons share a birth date for unique national numbers; "
-            "generate fewer persons (at most a few million)"
+            "generate fewer persons (at most about 10 million)"
         )
-    base9 = date_code * 1000 + counter
+    base9 = (date_code + spill) * 1000 + counter
     check = check_digits(base9, born_2000)
     return np.array([f"{b:09d}{c:02d}" for b, c in zip(base9.tolist(), check.tolist())], dtype=object)
 

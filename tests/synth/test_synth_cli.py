@@ -29,7 +29,7 @@ def test_command_reads_a_configuration_file(tmp_path):
     assert meta["config"]["noise"]["ksz"]["moved"] == 1.0
 
 
-@pytest.mark.parametrize("persons", ["0", "-5", "6000000"])
+@pytest.mark.parametrize("persons", ["0", "-5", "12500001"])
 def test_out_of_range_person_counts_are_refused(tmp_path, capsys, persons):
     assert main(["synth", "--persons", persons, "--quiet", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err

@@ -113,3 +113,18 @@ def test_names_follow_origin_and_generation():
     second = {g.split(" ")[0] for g in names.given[n // 2:]}
     assert "Adam" in second or "Noah" in second or "Sara" in second   # international names too
     assert set(names.surname_family) == {"arabic"}
+
+
+def test_many_persons_of_unknown_birth_date_in_one_year_still_get_unique_valid_numbers():
+    # Flanders' size: thousands of newcomers per birth year whose date is not known (YY0000
+    # holds some 460 per sex); the rest spill into YY0001, YY0002, ... with month 00
+    rng = np.random.default_rng(3)
+    n = 5000
+    birth = np.full(n, np.datetime64("1990-01-01"))
+    female = rng.random(n) < 0.5
+    uncertain = np.ones(n, dtype=bool)
+    numbers, _ = assign_numbers(rng, birth, uncertain, female, birth, np.zeros(n, dtype=bool), 2024)
+    assert len(set(numbers)) == n
+    assert all(nn.is_valid(x) and x[:4] == "9000" and nn.get_birth_date(x) is None for x in numbers)
+    assert all(nn.get_gender(x) == ("F" if f else "M") for x, f in zip(numbers, female))
+    assert len({x[4:6] for x in numbers}) >= 5                  # day codes 00 .. 05 in use
