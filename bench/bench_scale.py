@@ -118,10 +118,13 @@ def main() -> None:
           f"memory ~ records^{growth['link_gb']:.2f}")
     flanders = sum(FLANDERS.values())
     for label, records in (("Flanders", flanders), ("Belgium", flanders * BELGIUM_KSZ / FLANDERS["ksz"])):
-        seconds, gb = (_extrapolate(small, large, key, records) for key in ("link_s", "link_gb"))
+        measured = abs(large["records"] - records) < 0.01 * records
+        seconds, gb = ((large[key] if measured else _extrapolate(small, large, key, records))
+                       for key in ("link_s", "link_gb"))
         encode_min = records / large["encode_rate"] / 60
         fits = seconds <= TARGETS["link_s"] and gb <= TARGETS["link_gb"]
-        print(f"EXTRAPOLATED {label} ({records:,.0f} records): encoding {encode_min:.0f} min, link "
+        print(f"{'MEASURED' if measured else 'EXTRAPOLATED'} {label} ({records:,.0f} records): "
+              f"encoding {encode_min:.0f} min, link "
               f"{seconds / 60:.1f} min and {gb:.1f} GB -> "
               f"{'within' if fits else 'outside'} {TARGETS['link_s'] // 60} min / {TARGETS['link_gb']} GB")
 

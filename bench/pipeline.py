@@ -90,11 +90,13 @@ def synth(folder: Path, persons: int, seed: int, config: dict | None = None) -> 
 
 
 def encode(folder: Path, source: str, schema: str | Path, secret: Path, workers: int = 2,
-           tag: str = "") -> tuple[Path, Step]:
+           tag: str = "", exact: bool = True) -> tuple[Path, Step]:
+    """``exact=False``: CLKs only, without the national-number token."""
     target = folder / f"{source}{tag}.parquet"
     step = linkage("encode", "--schema", str(schema), "--secret-file", str(secret), "--source", source,
-                   "--id-column", "record_id", "--exact-column", "insz", "--workers", str(workers),
-                   "--quiet", str(folder / "synth" / f"{source}.csv"), "-o", str(target))
+                   "--id-column", "record_id", *(("--exact-column", "insz") if exact else ()),
+                   "--workers", str(workers), "--quiet", str(folder / "synth" / f"{source}.csv"),
+                   "-o", str(target))
     return target, step
 
 

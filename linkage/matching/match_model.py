@@ -7,7 +7,8 @@ the candidates are a mixture (Fellegi and Sunter, with the Dice score as the one
 - **matches**: ``expected_matches`` pairs (at most one per record), their scores following
   the match distribution ``m``. Where exact tokens link records of both sets, ``m`` is the
   histogram of the Dice scores of those token-confirmed pairs (smoothed by a beta fitted to
-  them); without tokens (FEBRL, clkhash files) it is a beta fitted by EM.
+  them); without tokens (FEBRL, clkhash files) it is learnt by EM: a share of identical
+  encodings (the top bin) and a beta for the others.
 - **non-matches**: ``U(s)`` expected pairs per bin, log-quadratic in the score and falling
   from the floor up (the floor lies above the mode of unrelated pairs' scores), so smooth,
   extrapolated above the last bin where non-matches were seen, and unable to take the shape
@@ -178,11 +179,13 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
     x = (lower_edges()[first:] + BIN_WIDTH / 2 - floor) * 10
     tokens = np.asarray(token_scores if token_scores is not None else [], dtype=np.float64)
     use_tokens = len(tokens) >= MIN_TOKEN_PAIRS
-    beta = None if use_tokens else EM_START
-    match = _token_distribution(tokens) if use_tokens else _beta_bins(*EM_START)
     cap = float(max(1, min(left, right)))
     matches = min(cap, max(1.0, n.sum() / 10))
     curve = _fit_curve(x, n, None)
+    # the first curve leaves out the top bin, where identical encodings of matches pile up
+    spiked = None if use_tokens else _SpikedBeta.start(n, np.exp(_log_curve(_fit_curve(x[:-1], n[:-1], None), x)),
+                                                       first)
+    match = _token_distribution(tokens) if spiked is None else spiked.bins()
     converged, iterations = False, 0
     for iterations in range(1, MAX_ITERATIONS + 1):
         seen = max(float(match[first:].sum()), 1e-12)
@@ -191,9 +194,9 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
         r = m / np.maximum(m + u, 1e-300)
         updated = min(cap, max(float((n * r).sum()) / seen, 1e-6))
         curve = _fit_curve(x, n * (1 - r), curve)
-        if beta is not None:
-            beta = _fit_beta(n * r, first, beta)
-            match = _beta_bins(*beta)
+        if spiked is not None:
+            spiked = spiked.refit(n * r, first)
+            match = spiked.bins()
         change = abs(updated - matches) / max(matches, 1.0)
         matches = updated
         if change < TOLERANCE and iterations > 2:
@@ -211,20 +214,64 @@ def _token_distribution(scores: np.ndarray) -> np.ndarray:
     return (counts + PRIOR_WEIGHT * prior) / (counts.sum() + PRIOR_WEIGHT)
 
 
+@dataclass(frozen=True)
+class _SpikedBeta:
+    """The match distribution learnt without tokens: a share ``spike`` of matches encoded
+    identically (the top bin: the same identifiers give the same CLK, also under BLIP) and a
+    beta for the others. One beta cannot hold both: under BLIP noise every difference in the
+    identifiers re-draws the flips, so matches score either 1 or well below it (a bump around
+    0.6-0.75 with ``belgian-v2``), and a beta fitted to both put all its mass at 1 and left the
+    bump to the non-matches (CLK only: threshold 0.995, recall 0.86)."""
+
+    beta: tuple[float, float]
+    spike: float
+
+    @classmethod
+    def start(cls, counts: np.ndarray, curve: np.ndarray, first: int) -> "_SpikedBeta":
+        """From the pairs per bin (from ``first``) above a first non-match ``curve``, in the bins
+        holding at least twice what the curve expects (the bump it could not take; a misfit
+        near the floor is not taken for matches), else ``EM_START``."""
+        excess = np.where(counts >= 2 * curve, counts - curve, 0.0)
+        below_top = excess[:-1]
+        beta = _fit_beta(below_top, first, EM_START, last=BINS - 1) if below_top.sum() > 0 else EM_START
+        return cls(beta, 0.5).refit(excess, first, beta_too=False)
+
+    def refit(self, weights: np.ndarray, first: int, beta_too: bool = True) -> "_SpikedBeta":
+        """M-step from the matches' weights per bin (from ``first``)."""
+        w = np.asarray(weights, dtype=np.float64)
+        beta = _fit_beta(w[:-1], first, self.beta, last=BINS - 1) if beta_too and w[:-1].sum() > 0 else self.beta
+        seen = max(float(self._continuous(beta)[first:].sum()), 1e-12)
+        others = float(w[:-1].sum()) / seen
+        spike = float(w[-1]) / max(float(w[-1]) + others, 1e-300)
+        return _SpikedBeta(beta, min(max(spike, 0.0), 1.0))
+
+    def bins(self) -> np.ndarray:
+        out = (1 - self.spike) * self._continuous(self.beta)
+        out[-1] += self.spike
+        return np.maximum(out, 1e-300)
+
+    @staticmethod
+    def _continuous(beta: tuple[float, float]) -> np.ndarray:
+        p = _beta_bins(*beta)
+        p[-1] = 0.0
+        return p / max(float(p.sum()), 1e-300)
+
+
 def _beta_bins(a: float, b: float) -> np.ndarray:
     p = np.diff(special.betainc(a, b, np.r_[lower_edges(), 1.0]))
     return np.maximum(p, 1e-300) / max(float(p.sum()), 1e-300)
 
 
-def _fit_beta(weights: np.ndarray, first: int, start: tuple[float, float]) -> tuple[float, float]:
+def _fit_beta(weights: np.ndarray, first: int, start: tuple[float, float],
+              last: int = BINS) -> tuple[float, float]:
     """Beta parameters maximising the binned likelihood of ``weights`` (per bin from
-    ``first``), truncated to those bins."""
+    ``first`` up to ``last``), truncated to those bins."""
     w = np.asarray(weights, dtype=np.float64)
     if w.sum() <= 0:
         return start
 
     def loss(theta: np.ndarray) -> float:
-        p = _beta_bins(*np.exp(theta))[first:]
+        p = _beta_bins(*np.exp(theta))[first:last]
         return -float(np.sum(w * np.log(p / p.sum()))) / float(w.sum())
 
     found = optimize.minimize(loss, np.log(start), method="Nelder-Mead",

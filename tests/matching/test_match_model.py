@@ -49,6 +49,23 @@ def test_without_tokens_em_finds_the_match_distribution():
     assert _f1(true >= threshold, false >= threshold) >= _best_f1(true, false) - 0.005
 
 
+def test_without_tokens_em_learns_identical_encodings_apart_from_the_others():
+    # under BLIP noise the same identifiers give the same CLK (score 1) and any difference
+    # re-draws the flips: matches score 1 or around 0.66, nothing in between
+    rng = np.random.default_rng(4)
+    identical = np.ones(2100)
+    noisy = np.clip(rng.normal(0.66, 0.03, 380), 0.5, 0.99)
+    false = 0.5 + np.abs(rng.normal(0, 0.03, 30_000))
+    false = false[false < 1]
+    true = np.r_[identical, noisy]
+    model = fit(histogram(np.r_[true, false]), 0.5, 20_000, 2_500)
+    assert model.method == "em"
+    assert model.expected_matches == pytest.approx(len(true), rel=0.05)
+    threshold = model.threshold(False)
+    assert threshold < 0.65                      # one beta for both put it at 0.995
+    assert _f1(true >= threshold, false >= threshold) >= _best_f1(true, false) - 0.01
+
+
 def test_a_mutual_best_pair_needs_less_when_nearly_every_record_has_a_partner():
     """FEBRL's case: 5,000 records on each side, each with one partner. A mutual-best pair is a
     match unless both partners scored lower, which the match scores make unlikely."""
