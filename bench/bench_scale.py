@@ -15,7 +15,8 @@ extrapolations, not measurements, and say so.
 
 Run: ``.venv/bin/python bench/bench_scale.py`` (1 % and 2 % of Flanders, a few minutes);
 ``BENCH_SIZE=full`` for 10 % and 20 % (KSZ 670,000 and 1.34 million; about 6 minutes);
-``BENCH_FRACTIONS=0.5,1.0`` for any two fractions (1.0 is Flanders itself).
+``BENCH_FRACTIONS=0.05,1.0`` for any two fractions: 1.0 is Flanders itself, measured rather than
+extrapolated (about 35 minutes, 8 GB for the generator; run it under ``../shared/tools/capped``).
 Files go to bench-out/scale/.
 """
 

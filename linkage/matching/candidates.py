@@ -5,11 +5,11 @@ above :func:`brute_force_limit` comparisons, Hamming-LSH blocking proposes the p
 those are scored. The floor sits below any sensible threshold so that the score distribution
 around the threshold can be observed.
 
-**Bounded.** Of the pairs scoring at least the floor, each record keeps its
-``BEST_PER_RECORD`` best (:mod:`.best_k`: a pair stays when it is among the best of either of
-its records), pruned as the pairs stream in, so that memory grows with the records, not with
-how alike they are: the larger set is compared in slices of rows, each sized from the pairs
-the slices before it found. All pairs above the floor are still counted in the score
+**Bounded.** Of the pairs scoring at least the floor, each record of the smaller set keeps
+its ``BEST_PER_RECORD`` best and each record of the larger set its ``BEST_PER_RECORD_OF_LARGER``
+best (:mod:`.best_k`: a pair stays when it is among the best of either of its records), pruned
+as the pairs stream in, so that memory grows with the records, not with how alike they are: the
+larger set is compared in slices of rows, each sized from the pairs the slices before it found. All pairs above the floor are still counted in the score
 histogram the match model is fitted on. A pair outside the best ``k`` of both its records
 could only be linked if all ``k`` better partners of each record went to someone else.
 """
@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from linkage.matching import blocking, kernel
-from linkage.matching.best_k import BestK
+from linkage.matching.best_k import BestK, RowSlices
 
 BRUTE_FORCE_LIMIT = 40_000_000_000
 """Comparisons per pair of sets compared exhaustively before LSH blocking takes over, for
@@ -32,7 +32,12 @@ BRUTE_FORCE_LIMIT_AVX512 = 400_000_000_000
 100 s per pair, so that all of Flanders is still compared exhaustively (LSH misses the
 borderline true pairs, docs/matching.md)."""
 BEST_PER_RECORD = 10
-"""``k``: candidate pairs kept per record and pair of sets (more when scores tie)."""
+"""``k``: candidate pairs kept per record of the set with fewer records (more when scores tie)."""
+BEST_PER_RECORD_OF_LARGER = 2
+"""The same for the records of the larger set: enough for its best (mutual-best pairs) and a
+second choice. Every pair is also among the ``BEST_PER_RECORD`` of its record in the smaller
+set or not kept; 10 per record of the population register would have kept some 55 million
+pairs for all of Flanders against 60,000 open education records."""
 SLICE_PAIRS = 8_000_000
 """Pairs above the floor one kernel call may return (12 bytes each); slices of rows are sized
 to find about half of it."""
@@ -75,6 +80,7 @@ def find(
     lsh: blocking.LshParameters = blocking.LshParameters(),
     best: int = BEST_PER_RECORD,
     veto: Veto | None = None,
+    best_of_larger: int = BEST_PER_RECORD_OF_LARGER,
 ) -> Candidates:
     """Each record's ``best`` pairs of rows of ``a`` and ``b`` (uint64 words) scoring at least
     ``floor``, leaving out the pairs ``veto`` rules out before they count.
@@ -83,7 +89,10 @@ def find(
     ``"none"`` (always exhaustive) or ``"lsh"``.
     """
     exhaustive = method == "none" or (method == "auto" and len(a) * len(b) <= brute_force_limit())
-    keep = _Vetoed(BestK(best, len(a), len(b), repeats=not exhaustive), veto)
+    ks = (best, best_of_larger) if len(a) <= len(b) else (best_of_larger, best)
+    collector = (RowSlices(*ks, len(a), len(b), complete=0 if len(a) >= len(b) else 1) if exhaustive
+                 else BestK(*ks, len(a), len(b), repeats=True))
+    keep = _Vetoed(collector, veto)
     if exhaustive:
         _all_pairs(a, b, floor, keep)
         scored, name = len(a) * len(b), "all pairs"
@@ -97,7 +106,7 @@ def find(
 class _Vetoed:
     """Passes on to ``best`` the pairs ``veto`` does not rule out, counting the others."""
 
-    def __init__(self, best: BestK, veto: Veto | None):
+    def __init__(self, best: BestK | RowSlices, veto: Veto | None):
         self.best, self.veto, self.vetoed = best, veto, 0
 
     def add(self, i: np.ndarray, j: np.ndarray, scores: np.ndarray) -> None:
