@@ -12,6 +12,7 @@ from typing import Iterator
 
 from linkage.extract import load_encoded
 from linkage.origin import origin_groups
+from linkage.origin.rules import FIELDS
 from linkage.files import write_atomic
 from linkage.matching import MatchingError, encoded_set, link
 from linkage.matching.groups_csv import write_groups
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _load(path: str):
     try:
-        return load_encoded(path)
+        return load_encoded(path, payload=FIELDS)      # only what the origin groups need
     except OSError as exc:
         raise MatchingError(f"cannot read {path}: {exc.strerror or exc}") from None
 

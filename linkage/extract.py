@@ -138,10 +138,15 @@ def read_header(path: str | Path) -> ExtractHeader:
     return ExtractHeader.from_metadata(schema.metadata)
 
 
-def read_extract(path: str | Path) -> Extract:
-    """Read and check an extract; any inconsistency is an :class:`ExtractError`."""
+def read_extract(path: str | Path, payload: Sequence[str] | None = None) -> Extract:
+    """Read and check an extract; any inconsistency is an :class:`ExtractError`.
+
+    ``payload``: the payload columns to read (those of them the extract has), instead of all:
+    each value read becomes a Python object, some 13 of them per record of a KSZ extract."""
     try:
-        table = pq.read_table(path)
+        names = pq.read_schema(path).names
+        keep = None if payload is None else [n for n in names if n in {"record_id", "clk", "exact_token", *payload}]
+        table = pq.read_table(path, columns=keep)
     except (OSError, pa.ArrowInvalid) as exc:
         raise ExtractError(f"{path}: not a readable Parquet file ({exc})") from None
     header = ExtractHeader.from_metadata(table.schema.metadata)
@@ -162,16 +167,16 @@ def read_extract(path: str | Path) -> Extract:
     offset = clk_column.offset * nbytes
     clks = np.frombuffer(buffer, dtype=np.uint8, count=table.num_rows * nbytes, offset=offset)
     clks = clks.reshape(table.num_rows, nbytes).copy()
-    undeclared = set(table.column_names) - {"record_id", "clk", "exact_token", *header.payload_columns}
+    undeclared = set(names) - {"record_id", "clk", "exact_token", *header.payload_columns}
     if undeclared:
         raise ExtractError(f"{path}: undeclared columns {sorted(undeclared)}")
-    payload = {name: table.column(name).to_pylist() for name in header.payload_columns}
     return Extract(
         header=header,
         record_ids=table.column("record_id").to_pylist(),
         clks=clks,
         exact_tokens=table.column("exact_token").to_pylist(),
-        payload=payload,
+        payload={name: table.column(name).to_pylist() for name in header.payload_columns
+                 if name in table.column_names},
     )
 
 
@@ -206,12 +211,13 @@ def read_clkhash_json(path: str | Path, source: str | None = None) -> Extract:
     return Extract(header, [str(i) for i in range(len(raw))], clks, [None] * len(raw))
 
 
-def load_encoded(path: str | Path) -> Extract:
-    """Read either an extract (Parquet) or a clkhash JSON CLK file, by content."""
+def load_encoded(path: str | Path, payload: Sequence[str] | None = None) -> Extract:
+    """Read either an extract (Parquet) or a clkhash JSON CLK file, by content (``payload``:
+    as for :func:`read_extract`)."""
     with open(path, "rb") as handle:
         magic = handle.read(4)
     if magic == b"PAR1":
-        extract = read_extract(path)
+        extract = read_extract(path, payload)
         if extract.header.source == IDENTIFIERS_ONLY.name:
             # Encoded without --source: the file name tells the sets apart.
             return dataclasses.replace(extract, header=dataclasses.replace(extract.header, source=Path(path).stem))

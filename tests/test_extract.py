@@ -102,6 +102,17 @@ def test_undeclared_column_is_refused(tmp_path):
     pq.write_table(extra, path)
     with pytest.raises(ExtractError, match="undeclared columns"):
         read_extract(path)
+    with pytest.raises(ExtractError, match="undeclared columns"):       # also when not read
+        read_extract(path, payload=("education_level",))
+
+
+def test_only_the_payload_asked_for_is_read(tmp_path):
+    original = make_extract(4)
+    path = write_then(tmp_path, original)
+    back = read_extract(path, payload=("education_level", "not_a_column"))
+    assert back.payload == {"education_level": original.payload["education_level"]}
+    assert back.record_ids == original.record_ids and back.exact_tokens == original.exact_tokens
+    assert load_encoded(path, payload=()).payload == {}
 
 
 def test_wrong_clk_shape_is_refused_when_writing(tmp_path):
