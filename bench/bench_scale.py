@@ -93,7 +93,7 @@ def report_quality(groups: Path, folder: Path, encoded: list[Path]) -> None:
     truth for the records that were kept."""
     truth, origin = truth_and_origin(folder)
     kept = {(source, record_id) for source, path in zip(SOURCES, encoded)
-            for record_id in read_extract(path).record_ids}
+            for record_id in read_extract(path, payload=()).record_ids}
     truth = {key: person for key, person in truth.items() if key in kept}
     for result in score(groups, truth, origin):
         if "ksz" in result.sources:
