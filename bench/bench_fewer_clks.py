@@ -24,7 +24,6 @@ correction, or a BIS number later replaced by a national number) that only CLKs 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -33,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_heldout import HELDOUT, SEED, TARGET_F1  # noqa: E402
 from pipeline import (  # noqa: E402
-    MIN_GROUP, ROOT, SOURCES, encode, match, recall_gap, score, secret_file, synth, truth_and_origin,
+    MIN_GROUP, ROOT, SOURCES, encode, fresh_folder, match, recall_gap, score, synth, truth_and_origin,
 )
 
 from linkage.extract import read_extract  # noqa: E402
@@ -63,10 +62,7 @@ def linkable(ksz: bytes | None, other: bytes | None, option: str) -> bool:
 def main() -> None:
     print(f"bench_fewer_clks: {PERSONS:,} persons, held-out seed {SEED} "
           f"({'full' if FULL else 'BENCH_SIZE=full for 200,000'}), belgian-v1")
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
-    secret = secret_file(OUT)
+    secret = fresh_folder(OUT)
     synth(OUT, PERSONS, SEED, HELDOUT)
     truth, origin = truth_and_origin(OUT)
     encoded = {source: encode(OUT, source, "belgian-v1", secret)[0] for source in SOURCES}

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pipeline import (  # noqa: E402
-    PROVIDER_SCHEMA, ROOT, SOURCES, encode, match, recall_gap, score, secret_file, synth, truth_and_origin,
+    PROVIDER_SCHEMA, ROOT, SOURCES, encode, fresh_folder, match, recall_gap, score, synth, truth_and_origin,
 )
 
 FULL = os.environ.get("BENCH_SIZE") == "full"
@@ -75,10 +74,7 @@ HELDOUT = {
 def main() -> None:
     print(f"bench_heldout: {PERSONS:,} persons, held-out seed {SEED} and rates "
           f"({'full' if FULL else 'BENCH_SIZE=full for 200,000'})")
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
-    secret = secret_file(OUT)
+    secret = fresh_folder(OUT)
     step = synth(OUT, PERSONS, SEED, HELDOUT)
     print(f"synth: {step.seconds:.0f} s")
     provider = OUT / "provider-schema.json"

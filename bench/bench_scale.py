@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pipeline import ROOT, SOURCES, encode, match, recall_gap, score, secret_file, synth, truth_and_origin  # noqa: E402
+from pipeline import ROOT, SOURCES, encode, fresh_folder, match, recall_gap, score, synth, truth_and_origin  # noqa: E402
 
 from linkage.extract import read_extract  # noqa: E402
 
@@ -105,10 +105,7 @@ def report_quality(groups: Path, folder: Path, encoded: list[Path]) -> None:
 def main() -> None:
     print(f"bench_scale: {' and '.join(f'{f:.0%}' for f in FRACTIONS)} of Flanders on {os.cpu_count()} cores, "
           f"{WORKERS} encoding workers ({'full' if FULL else 'quick; BENCH_SIZE=full for 10 % and 20 %'})")
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
-    secret = secret_file(OUT)
+    secret = fresh_folder(OUT)
     small, large = (measure(fraction, secret) for fraction in FRACTIONS)
     growth = {key: math.log(large[key] / small[key]) / math.log(large["records"] / small["records"])
               for key in ("link_s", "link_gb")}

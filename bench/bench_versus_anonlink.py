@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_heldout import HELDOUT  # noqa: E402
 from bench_matching import _import_anonlink  # noqa: E402
 from bench_scale import sample_csv  # noqa: E402
-from pipeline import ROOT, encode, match, secret_file, synth, truth_and_origin  # noqa: E402
+from pipeline import ROOT, encode, fresh_folder, match, synth, truth_and_origin  # noqa: E402
 
 from linkage.extract import read_extract  # noqa: E402
 from linkage.matching.groups_csv import read_groups  # noqa: E402
@@ -52,10 +51,7 @@ OUT = ROOT / "bench-out" / "versus-anonlink"
 def main() -> None:
     print(f"bench_versus_anonlink: {PERSONS:,} persons, CLK only, {SCHEMA} "
           f"({'full' if FULL else 'quick; BENCH_SIZE=full for 200,000 x 25,000'})")
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
-    secret = secret_file(OUT)
+    secret = fresh_folder(OUT)
     synth(OUT, PERSONS, SEED, HELDOUT)
     sample_csv(OUT / "synth" / "vdab.csv", SMALL_SIDE, random.Random(SEED))
     encoded = [encode(OUT, source, SCHEMA, secret, exact=False)[0] for source in SOURCES]

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -78,6 +79,14 @@ def secret_file(folder: Path) -> Path:
     path.write_text(secrets.token_hex(32) + "\n")
     path.chmod(0o600)
     return path
+
+
+def fresh_folder(folder: Path) -> Path:
+    """Empty ``folder`` (made anew) with a fresh random secret in it; the secret's path."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return secret_file(folder)
 
 
 def synth(folder: Path, persons: int, seed: int, config: dict | None = None) -> Step:
