@@ -22,11 +22,13 @@ Files go to bench-out/scale/.
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 import random
 import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pipeline import ROOT, SOURCES, encode, fresh_folder, match, recall_gap, score, synth, truth_and_origin  # noqa: E402
 
 from linkage.extract import read_extract  # noqa: E402
+from linkage.matching.groups_csv import read_groups  # noqa: E402
 
 FULL = os.environ.get("BENCH_SIZE") == "full"
 FRACTIONS = (tuple(float(f) for f in os.environ["BENCH_FRACTIONS"].split(",")) if "BENCH_FRACTIONS" in os.environ
@@ -100,6 +103,40 @@ def report_quality(groups: Path, folder: Path, encoded: list[Path]) -> None:
             gap, low, high = recall_gap(result)
             print(f"    {'-'.join(result.sources):<18} P {result.precision:.4f} R {result.recall:.4f} "
                   f"F1 {result.f1:.4f}  recall gap {gap:.3f} ({low} / {high})")
+    missed = explain_misses(groups, folder, truth, "integration")
+    print("    ksz-integration persons missed, by the number the integration record holds: "
+          + ", ".join(f"{reason} {count:,}" for reason, count in missed.most_common()))
+
+
+def explain_misses(groups: Path, folder: Path, truth: dict, source: str) -> Counter:
+    """Records of ``source`` not grouped with their person's KSZ record, by what their national
+    number is: the person's current one, the BIS number it replaced, another person's, none; and
+    a second record of a person whose other record of ``source`` did link."""
+    group_of = {(s, rid): gid for gid, s, rid in read_groups(groups) if s in ("ksz", source)}
+    in_ksz = {person for (s, _), person in truth.items() if s == "ksz"}
+    ksz_group = {truth[key]: gid for key, gid in group_of.items() if key[0] == "ksz"}
+    numbers = {}
+    with open(folder / "synth" / "persons.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            numbers[row["person_id"]] = (row["insz"], row["bis_previous"])
+    held = {}
+    with open(folder / "synth" / f"{source}.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            held[row["record_id"]] = "".join(ch for ch in row["insz"] if ch.isdigit())
+    found = {truth[key] for key, gid in group_of.items()
+             if key[0] == source and ksz_group.get(truth[key]) == gid}
+    reasons: Counter = Counter()
+    for (s, rid), person in truth.items():
+        if s != source or person not in in_ksz or (
+                person in ksz_group and group_of.get((s, rid)) == ksz_group[person]):
+            continue
+        current, replaced = numbers[person]
+        number = held.get(rid, "")
+        reasons["second record, first linked" if person in found else
+                "no number" if not number else
+                "BIS number replaced in KSZ" if number == replaced else
+                "current number" if number == current else "another person's number"] += 1
+    return reasons
 
 
 def main() -> None:
