@@ -103,6 +103,16 @@ def _import_anonlink():
     return anonlink, bitarray
 
 
+def anonlink_filters(bitarray, clks: np.ndarray) -> list:
+    """CLK rows (uint8) as the big-endian bitarrays anonlink compares."""
+    out = []
+    for row in clks:
+        bits = bitarray(endian="big")
+        bits.frombytes(row.tobytes())
+        out.append(bits)
+    return out
+
+
 def bench_anonlink(a: np.ndarray, b: np.ndarray, rates: dict[str, float]) -> None:
     try:
         anonlink, bitarray = _import_anonlink()
@@ -110,15 +120,7 @@ def bench_anonlink(a: np.ndarray, b: np.ndarray, rates: dict[str, float]) -> Non
         print(f"   anonlink: not installed ({exc}); no side-by-side comparison")
         return
 
-    def bits(rows):
-        out = []
-        for row in rows:
-            ba = bitarray(endian="big")
-            ba.frombytes(row.tobytes())
-            out.append(ba)
-        return out
-
-    fa, fb = bits(a), bits(b)
+    fa, fb = anonlink_filters(bitarray, a), anonlink_filters(bitarray, b)
     start = time.perf_counter()
     found = anonlink.candidate_generation.find_candidate_pairs(
         [fa, fb], anonlink.similarities.dice_coefficient, 0.8)

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_heldout import HELDOUT  # noqa: E402
-from bench_matching import _import_anonlink  # noqa: E402
+from bench_matching import _import_anonlink, anonlink_filters  # noqa: E402
 from bench_scale import sample_csv  # noqa: E402
 from pipeline import ROOT, encode, fresh_folder, match, synth, truth_and_origin  # noqa: E402
 
@@ -71,7 +71,7 @@ def main() -> None:
     except ImportError as exc:
         print(f"anonlink: not installed ({exc}); no comparison")
         return
-    filters = [[_bits(bitarray, row) for row in extract.clks] for extract in extracts]
+    filters = [anonlink_filters(bitarray, extract.clks) for extract in extracts]
     best = None
     for threshold in THRESHOLDS:
         start = time.perf_counter()
@@ -91,12 +91,6 @@ def main() -> None:
     met = ratio <= TARGET_RATIO and ours.f1 >= result.f1
     print(f"\nwall time ours / anonlink at its best threshold ({threshold:.2f}): {ratio:.3f} "
           f"(target <= {TARGET_RATIO}); F1 {ours.f1:.4f} vs {result.f1:.4f} -> {'met' if met else 'MISSED'}")
-
-
-def _bits(bitarray, row):
-    bits = bitarray(endian="big")
-    bits.frombytes(row.tobytes())
-    return bits
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linkage.matching.match_model import BINS, bin_of
+from linkage.matching.match_model import BINS, histogram
 
 MIN_COMPACT = 4_000_000
 """Pairs :class:`BestK` holds before its first pruning; later prunings wait until the holding
@@ -40,7 +40,7 @@ class _Histogram:
         self.offered = 0
 
     def count(self, scores: np.ndarray) -> None:
-        self.histogram += np.bincount(bin_of(scores), minlength=BINS)
+        self.histogram += histogram(scores)
         self.offered += len(scores)
 
 

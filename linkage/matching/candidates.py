@@ -9,8 +9,8 @@ around the threshold can be observed.
 its ``BEST_PER_RECORD`` best and each record of the larger set its ``BEST_PER_RECORD_OF_LARGER``
 best (:mod:`.best_k`: a pair stays when it is among the best of either of its records), pruned
 as the pairs stream in, so that memory grows with the records, not with how alike they are: the
-larger set is compared in slices of rows, each sized from the pairs the slices before it found. All pairs above the floor are still counted in the score
-histogram the match model is fitted on. A pair outside the best ``k`` of both its records
+larger set is compared in slices of rows, each sized from the pairs the slices before it found.
+All pairs above the floor are still counted in the score histogram the match model is fitted on. A pair outside the best ``k`` of both its records
 could only be linked if all ``k`` better partners of each record went to someone else.
 """
 
@@ -98,23 +98,23 @@ def find(
         scored, name = len(a) * len(b), "all pairs"
     else:
         scored, name = _lsh(a, b, clk_bits, floor, lsh, keep), "lsh"
-    ia, ib, scores = keep.best.result()
-    return Candidates(ia, ib, scores, floor, name, scored, keep.best.histogram, keep.best.offered,
+    ia, ib, scores = collector.result()
+    return Candidates(ia, ib, scores, floor, name, scored, collector.histogram, collector.offered,
                       keep.vetoed)
 
 
 class _Vetoed:
-    """Passes on to ``best`` the pairs ``veto`` does not rule out, counting the others."""
+    """Passes on to ``collector`` the pairs ``veto`` does not rule out, counting the others."""
 
-    def __init__(self, best: BestK | RowSlices, veto: Veto | None):
-        self.best, self.veto, self.vetoed = best, veto, 0
+    def __init__(self, collector: BestK | RowSlices, veto: Veto | None):
+        self.collector, self.veto, self.vetoed = collector, veto, 0
 
     def add(self, i: np.ndarray, j: np.ndarray, scores: np.ndarray) -> None:
         if self.veto is not None and len(scores):
             out = self.veto(i, j)
             self.vetoed += int(out.sum())
             i, j, scores = i[~out], j[~out], scores[~out]
-        self.best.add(i, j, scores)
+        self.collector.add(i, j, scores)
 
 
 def _all_pairs(a: np.ndarray, b: np.ndarray, floor: float, keep: _Vetoed) -> None:

@@ -209,7 +209,7 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
 
 
 def _token_distribution(scores: np.ndarray) -> np.ndarray:
-    counts = np.bincount(bin_of(scores), minlength=BINS).astype(np.float64)
+    counts = histogram(scores).astype(np.float64)
     prior = _beta_bins(*_fit_beta(counts, 0, EM_START))
     return (counts + PRIOR_WEIGHT * prior) / (counts.sum() + PRIOR_WEIGHT)
 
