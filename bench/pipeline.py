@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from linkage.matching.groups_csv import read_groups  # noqa: E402
 from linkage.matching.quality import PairQuality, evaluate  # noqa: E402
 from linkage.origin import group_of  # noqa: E402
+from linkage.synth.extracts import KNOWS_REPLACED  # noqa: E402
 
 SOURCES = ("ksz", "vdab", "integration", "education")
 REFERENCE = dt.date(2025, 1, 1)
@@ -100,10 +101,14 @@ def synth(folder: Path, persons: int, seed: int, config: dict | None = None) -> 
 
 def encode(folder: Path, source: str, schema: str | Path, secret: Path, workers: int = 2,
            tag: str = "", exact: bool = True) -> tuple[Path, Step]:
-    """``exact=False``: CLKs only, without the national-number token."""
+    """``exact=False``: CLKs only, without the national-number tokens (the number and, for the
+    register, the BIS number it replaced)."""
     target = folder / f"{source}{tag}.parquet"
+    tokens = ("--exact-column", "insz") if exact else ()
+    if exact and source in KNOWS_REPLACED:
+        tokens += ("--replaced-column", "replaced_insz")
     step = linkage("encode", "--schema", str(schema), "--secret-file", str(secret), "--source", source,
-                   "--id-column", "record_id", *(("--exact-column", "insz") if exact else ()),
+                   "--id-column", "record_id", *tokens,
                    "--workers", str(workers), "--quiet", str(folder / "synth" / f"{source}.csv"),
                    "-o", str(target))
     return target, step

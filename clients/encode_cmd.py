@@ -45,6 +45,10 @@ def register(subparsers) -> None:
                         help="column with the provider's opaque record reference (default: row number)")
     parser.add_argument("--exact-column", metavar="COL",
                         help="column with the national number (INSZ/NISS or BIS) for the exact token")
+    parser.add_argument("--replaced-column", metavar="COL",
+                        help="column with the number the record's own national number replaced (the BIS "
+                        "number a register number superseded), where the register knows it: records of "
+                        "other sources that still carry the old number then link exactly")
     parser.add_argument("--max-rejected", type=int, default=0, metavar="N",
                         help="leave out up to N invalid rows (listed in the summary) instead of failing")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
@@ -69,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         extract, summary = encode_csv(
             args.input, schema, secret,
             source=args.source or IDENTIFIERS_ONLY.name, id_column=args.id_column, exact_column=args.exact_column,
-            max_rejected=args.max_rejected, workers=args.workers, delimiter=args.delimiter,
+            replaced_column=args.replaced_column, max_rejected=args.max_rejected, workers=args.workers, delimiter=args.delimiter,
             progress=progress,
         )
     write_extract(args.output, extract)

@@ -104,6 +104,9 @@ def _print_summary(result, rows: int, output: str) -> None:
             f"linked from {model['threshold_mutual_best'] or 1:.3f}")
         print(f"  {a}-{b}: {p['linked']:,} linked ({p['exact']:,} exact token, "
               f"{p['similarity']:,} similarity; {c['scored']:,} comparisons, {c['method']}{decided})")
+    if q["replaced_numbers_read"]:
+        print(f"  {q['replaced_numbers_read']:,} records hold a national number that another source says "
+              "was replaced (a former BIS number): read as the number that replaced it")
     if q["token_vetoed_records"]:
         print(f"  {q['token_vetoed_records']:,} records kept out of their exact-token group "
               "(their CLKs contradict the shared national number)")

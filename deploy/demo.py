@@ -89,6 +89,7 @@ def main() -> int:
     for source in SOURCES:
         linkage("encode", "--schema", "belgian-v2", "--secret-file", str(secret), "--source", source,
                 "--id-column", "record_id", "--exact-column", "insz",
+                *(("--replaced-column", "replaced_insz") if source == "ksz" else ()),
                 str(synth / f"{source}.csv"), "-o", str(extracts / f"{source}.parquet"))
 
     step("3. Offline matching (what a provider does to tune a schema on known truth)")

@@ -7,6 +7,9 @@ An extract is one Parquet file, inspectable with any Parquet tool (``duckdb``, `
 - ``clk`` (fixed-size binary, ``clk_bits / 8`` bytes): the clkhash Bloom filter;
 - ``exact_token`` (binary, 32 bytes, may be null): the token of a valid INSZ, its first byte
   the kind of number (:func:`linkage.insz.exact_token`);
+- ``replaced_token`` (optional, binary, 32 bytes, may be null): the token of the number the
+  record's own number replaced (the BIS number a national-register number superseded), when
+  the provider knows it (``linkage encode --replaced-column``);
 - the payload columns declared for the source in :mod:`linkage.sources`, typed.
 
 The header lives in the Parquet key-value metadata under ``linkage.*`` keys (see
@@ -33,6 +36,9 @@ from linkage.sources import IDENTIFIERS_ONLY, Attribute, Value, source_spec
 
 FORMAT = "linkage-extract/1"
 TOKEN_BYTES = 32
+REPLACED_TOKEN = "replaced_token"
+ENCODING_COLUMNS = ("record_id", "clk", "exact_token", REPLACED_TOKEN)
+"""Every column that is not payload (``replaced_token`` is optional)."""
 _PREFIX = "linkage."
 
 
@@ -92,6 +98,8 @@ class Extract:
     """Shape (records, clk_bits // 8), dtype uint8."""
     exact_tokens: list[bytes | None]
     payload: dict[str, list[Value]] = field(default_factory=dict)
+    replaced_tokens: list[bytes | None] | None = None
+    """Written as the ``replaced_token`` column when not ``None``."""
 
 
 def arrow_type(attribute: Attribute) -> pa.DataType:
@@ -113,6 +121,8 @@ def write_extract(path: str | Path, extract: Extract) -> None:
         raise ExtractError(f"CLK array has shape {extract.clks.shape}, expected ({n}, {nbytes}) uint8")
     if len(extract.exact_tokens) != n or header.record_count != n:
         raise ExtractError("record count, tokens and record ids disagree")
+    if extract.replaced_tokens is not None and len(extract.replaced_tokens) != n:
+        raise ExtractError("record count and replaced-number tokens disagree")
     spec = source_spec(header.source)
     columns = {
         "record_id": pa.array(extract.record_ids, pa.string()),
@@ -121,6 +131,8 @@ def write_extract(path: str | Path, extract: Extract) -> None:
         ),
         "exact_token": pa.array(extract.exact_tokens, pa.binary(TOKEN_BYTES)),
     }
+    if extract.replaced_tokens is not None:
+        columns[REPLACED_TOKEN] = pa.array(extract.replaced_tokens, pa.binary(TOKEN_BYTES))
     for name in header.payload_columns:
         attribute = spec.attribute(name)
         columns[name] = pa.array(extract.payload[name], arrow_type(attribute))
@@ -145,7 +157,7 @@ def read_extract(path: str | Path, payload: Sequence[str] | None = None) -> Extr
     each value read becomes a Python object, some 13 of them per record of a KSZ extract."""
     try:
         names = pq.read_schema(path).names
-        keep = None if payload is None else [n for n in names if n in {"record_id", "clk", "exact_token", *payload}]
+        keep = None if payload is None else [n for n in names if n in {*ENCODING_COLUMNS, *payload}]
         table = pq.read_table(path, columns=keep)
     except (OSError, pa.ArrowInvalid) as exc:
         raise ExtractError(f"{path}: not a readable Parquet file ({exc})") from None
@@ -167,7 +179,7 @@ def read_extract(path: str | Path, payload: Sequence[str] | None = None) -> Extr
     offset = clk_column.offset * nbytes
     clks = np.frombuffer(buffer, dtype=np.uint8, count=table.num_rows * nbytes, offset=offset)
     clks = clks.reshape(table.num_rows, nbytes).copy()
-    undeclared = set(names) - {"record_id", "clk", "exact_token", *header.payload_columns}
+    undeclared = set(names) - {*ENCODING_COLUMNS, *header.payload_columns}
     if undeclared:
         raise ExtractError(f"{path}: undeclared columns {sorted(undeclared)}")
     return Extract(
@@ -177,7 +189,18 @@ def read_extract(path: str | Path, payload: Sequence[str] | None = None) -> Extr
         exact_tokens=table.column("exact_token").to_pylist(),
         payload={name: table.column(name).to_pylist() for name in header.payload_columns
                  if name in table.column_names},
+        replaced_tokens=replaced_tokens(table),
     )
+
+
+def replaced_tokens(table: pa.Table) -> list[bytes | None] | None:
+    """The ``replaced_token`` column of an extract's table, or ``None`` when it has none."""
+    if REPLACED_TOKEN not in table.column_names:
+        return None
+    column = table.column(REPLACED_TOKEN)
+    if column.type != pa.binary(TOKEN_BYTES):
+        raise ExtractError(f"column {REPLACED_TOKEN!r} is {column.type}, expected {TOKEN_BYTES}-byte binary")
+    return column.to_pylist()
 
 
 def read_clkhash_json(path: str | Path, source: str | None = None) -> Extract:

@@ -28,7 +28,7 @@ import pyarrow as pa
 from linkage.auditlog import AuditLogError
 from linkage.disclosure.person_keys import person_keys
 from linkage.errors import LinkageError
-from linkage.extract import ExtractHeader
+from linkage.extract import ExtractHeader, replaced_tokens
 from server import logs, metrics
 from server.config import BrokerConfig
 from server.events import Recorder
@@ -71,6 +71,7 @@ def encoded_set_from_table(source: str, table: pa.Table, clk_bits: int):
         clks=clks,
         exact_tokens=table.column("exact_token").to_pylist(),
         fingerprint=header.fingerprint,
+        replaced_tokens=replaced_tokens(table),
     )
 
 

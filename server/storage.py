@@ -45,13 +45,14 @@ import pyarrow.parquet as pq
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from linkage.extract import REPLACED_TOKEN
 from linkage.files import fsync_dir
 from linkage.errors import LinkageError
 from linkage.sqlite import immediate_transaction
 from server import sealed
 
 SCHEMA_VERSION = "1"
-_ENCODINGS = ("clk", "exact_token")
+_ENCODINGS = ("clk", "exact_token", REPLACED_TOKEN)
 _KEY_CHECK = b"linkage broker data key check"
 
 _SCHEMA = """
@@ -454,7 +455,7 @@ class Store:
         return clusters, payloads
 
     def drop_clks(self, extract_ids: list[str], linked_at: str) -> list[str]:
-        """Rewrite extracts linked at ``linked_at`` without their CLKs and exact tokens
+        """Rewrite extracts linked at ``linked_at`` without their CLKs and tokens
         (record references and payload stay); an extract uploaded again since keeps them.
         Returns the ids whose encodings were deleted now."""
         dropped = []

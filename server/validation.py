@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from linkage.auditlog.personal_data import text_holds_national_number
 from linkage.errors import LinkageError
-from linkage.extract import TOKEN_BYTES, ExtractError, ExtractHeader, arrow_type
+from linkage.extract import REPLACED_TOKEN, TOKEN_BYTES, ExtractError, ExtractHeader, arrow_type
 from linkage.sources import Attribute, PayloadError, SourceSpec, source_spec
 
 INVALID = "invalid"
@@ -140,9 +140,10 @@ def _clean_summary(summary: Any) -> dict[str, Any]:
                             if type(summary.get(key)) is int}
     if isinstance(summary.get("clk_fill"), (int, float)) and not isinstance(summary["clk_fill"], bool):
         kept["clk_fill"] = float(summary["clk_fill"])
-    tokens = summary.get("exact_token")
-    if isinstance(tokens, dict):
-        kept["exact_token"] = {key: tokens[key] for key in _TOKEN_COUNTS if type(tokens.get(key)) is int}
+    for name in ("exact_token", "replaced_token"):
+        tokens = summary.get(name)
+        if isinstance(tokens, dict):
+            kept[name] = {key: tokens[key] for key in _TOKEN_COUNTS if type(tokens.get(key)) is int}
     return kept
 
 
@@ -175,11 +176,14 @@ def _check_header(header: ExtractHeader, expected: Expectation) -> SourceSpec:
     return spec
 
 
-def stored_schema(header: ExtractHeader, spec: SourceSpec, clk_bits: int) -> pa.Schema:
-    """The schema of the copy the broker stores: declared columns, no field metadata,
-    the header (with a counts-only summary) as the only key-value metadata."""
+def stored_schema(header: ExtractHeader, spec: SourceSpec, clk_bits: int, replaced: bool = False) -> pa.Schema:
+    """The schema of the copy the broker stores: declared columns (``replaced``: with the
+    optional replaced-number tokens), no field metadata, the header (with a counts-only
+    summary) as the only key-value metadata."""
     fields = [pa.field("record_id", pa.string()), pa.field("clk", pa.binary(clk_bits // 8)),
               pa.field("exact_token", pa.binary(TOKEN_BYTES))]
+    if replaced:
+        fields.append(pa.field(REPLACED_TOKEN, pa.binary(TOKEN_BYTES)))
     fields += [pa.field(name, arrow_type(spec.attribute(name))) for name in header.payload_columns]
     return pa.schema(fields, metadata=header.to_metadata())
 
@@ -211,7 +215,9 @@ def _check_footer(metadata: pq.FileMetaData, header: ExtractHeader, size: int, s
         )
     if metadata.num_rows == 0:
         raise ExtractRejected(INVALID, "the extract holds no records")
-    row_bytes = schema.field("clk").type.byte_width + TOKEN_BYTES + 16 + _PAYLOAD_BYTES * (len(schema) - 3)
+    tokens = TOKEN_BYTES * (2 if REPLACED_TOKEN in schema.names else 1)
+    payload = len(header.payload_columns)
+    row_bytes = schema.field("clk").type.byte_width + tokens + 16 + _PAYLOAD_BYTES * payload
     # Repeated values shrink under dictionary and run-length encoding (counted by rows), long
     # values under compression (counted by the column chunks' sizes before compression).
     encoded = sum(metadata.row_group(g).column(c).total_uncompressed_size
@@ -264,7 +270,7 @@ def validate_extract(source: BinaryIO | pa.NativeFile, size: int, expected: Expe
     header = _header(found)
     spec = _check_header(header, expected)
     header = replace(header, summary=_clean_summary(header.summary))
-    schema = stored_schema(header, spec, expected.clk_bits)
+    schema = stored_schema(header, spec, expected.clk_bits, REPLACED_TOKEN in found.names)
     _check_columns(found, schema)
     _check_footer(parquet.metadata, header, size, schema)
     references = _References()

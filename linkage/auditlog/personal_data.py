@@ -24,6 +24,7 @@ FORBIDDEN_KEYS = frozenset(
         "record_id", "record_ids", "record_ref", "record_refs", "person_id",
         "address", "street", "house_number", "email", "phone", "telephone",
         "clk", "clks", "bloom_filter", "exact_token", "exact_tokens",
+        "replaced_token", "replaced_tokens", "replaced_insz",
     }
 )
 """Key names (lower case, separators as ``_``) that identify a person or a record."""

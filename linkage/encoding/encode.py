@@ -44,6 +44,7 @@ def encode_csv(
     source: str,
     id_column: str | None = None,
     exact_column: str | None = None,
+    replaced_column: str | None = None,
     max_rejected: int = 0,
     workers: int = 1,
     delimiter: str | None = None,
@@ -55,7 +56,10 @@ def encode_csv(
     be records are rejected with their line, column and reason. With more than
     ``max_rejected`` rejected rows (default 0: any bad row) nothing is returned and
     :class:`RejectedRows` lists them, so that no person is left out without the provider
-    deciding so.
+    deciding so. ``replaced_column``: the number each record's own number replaced, where the
+    provider knows it (the population register knows which BIS number a register number
+    superseded), written as a token of its own so that records elsewhere that still carry the
+    old number link exactly.
     """
     spec = source_spec(source)
     if not isinstance(schema, LinkageSchema):
@@ -70,14 +74,14 @@ def encode_csv(
     if expected < 4 * CHUNK_ROWS:
         workers = 1
     with open_csv(input_path, delimiter) as (header, rows):
-        config = EncoderConfig(schema, secret, tuple(header), source, id_column, exact_column)
+        config = EncoderConfig(schema, secret, tuple(header), source, id_column, exact_column, replaced_column)
         encoder = RowEncoder(config)
         used = {column for feature in encoder.features if feature is not None for column in feature.columns}
-        _check_id_column(id_column, used | {exact_column})
-        used |= {attribute.name for attribute in spec.payload} | {id_column, exact_column}
+        _check_id_column(id_column, used | {exact_column, replaced_column})
+        used |= {attribute.name for attribute in spec.payload} | {id_column, exact_column, replaced_column}
         summary = Summary(encoder.feature_names, exact_column, schema.clk_bits,
                           ignored_columns=tuple(name for name in header if name not in used),
-                          workers=workers)
+                          workers=workers, replaced_column=replaced_column)
         collected = _Collector(spec.payload)
         for chunk in encode_chunks(encoder, _chunks(rows), workers):
             summary.add(chunk)
@@ -100,7 +104,8 @@ def encode_csv(
         summary=summary.counts(),
     )
     clks = np.frombuffer(b"".join(collected.clks), dtype=np.uint8).reshape(summary.records, schema.clk_bits // 8)
-    return Extract(header_info, collected.record_ids, clks, tokens, collected.payload), summary
+    replaced = collected.replaced_tokens if replaced_column is not None else None
+    return Extract(header_info, collected.record_ids, clks, tokens, collected.payload, replaced), summary
 
 
 def _check_id_column(id_column: str | None, identifier_columns: set) -> None:
@@ -125,6 +130,7 @@ class _Collector:
         self.duplicate_lines: list[tuple[int, int]] = []
         self.clks: list[bytes] = []
         self.tokens: list[bytes | None] = []
+        self.replaced_tokens: list[bytes | None] = []
         self.payload: dict[str, list] = {attribute.name: [] for attribute in payload}
         self._shared: dict = {}
 
@@ -136,6 +142,7 @@ class _Collector:
         self.record_ids.extend(chunk.record_ids)
         self.clks.append(chunk.clks)
         self.tokens.extend(chunk.tokens)
+        self.replaced_tokens.extend(chunk.replaced_tokens)
         shared = self._shared
         for name, values in chunk.payload.items():
             # Keyed by type too: 0 == False and 1 == True would otherwise share an object.

@@ -38,6 +38,8 @@ class EncoderConfig:
     source: str
     id_column: str | None = None
     exact_column: str | None = None
+    replaced_column: str | None = None
+    """Column with the number the record's own number replaced (a former BIS number)."""
 
 
 class ColumnsMissing(SchemaError):
@@ -70,7 +72,7 @@ class RowEncoder:
         index = {name: i for i, name in enumerate(config.header)}
         needed = [column for feature in self.features if feature is not None for column in feature.columns]
         needed += [attribute.name for attribute in self.payload]
-        needed += [name for name in (config.id_column, config.exact_column) if name]
+        needed += [name for name in (config.id_column, config.exact_column, config.replaced_column) if name]
         absent = list(dict.fromkeys(name for name in needed if name not in index))
         if absent:
             raise ColumnsMissing(
@@ -90,7 +92,7 @@ class RowEncoder:
             NonComparison() if field.hashing_properties is None else field.hashing_properties.comparator
             for field in clk_schema.fields
         ]
-        self.token_key = token_key(config.secret) if config.exact_column else None
+        self.token_key = token_key(config.secret) if config.exact_column or config.replaced_column else None
         self.flip_probability = config.schema.flip_probability
         self.flip_key = blip_key(config.secret) if self.flip_probability else None
 
@@ -113,7 +115,8 @@ class RowEncoder:
             record_id = self._record_id(row, problems)
             values, missing = self._features(row, noisy)
             payload = self._payload(row, problems)
-            token, status = self._token(row)
+            token, status = self._token(row, self.config.exact_column)
+            replaced, replaced_status = self._token(row, self.config.replaced_column)
             if not problems:
                 try:
                     clk, _, bits = crypto_bloom_filter(values, self.comparators, self.clk_schema, self.keys)
@@ -132,6 +135,9 @@ class RowEncoder:
             result.record_ids.append(record_id)
             result.lines.append(row.line)
             result.tokens.append(token)
+            result.replaced_tokens.append(replaced)
+            if replaced_status is not None:
+                result.replaced_status[replaced_status] += 1
             for name, value in payload.items():
                 result.payload[name].append(value)
             result.missing.update(missing)
@@ -182,11 +188,12 @@ class RowEncoder:
                 problems.append(Problem(row.line, attribute.name, expectation(attribute)))
         return payload
 
-    def _token(self, row: Row) -> tuple[bytes | None, str | None]:
-        if self.config.exact_column is None:
+    def _token(self, row: Row, column: str | None) -> tuple[bytes | None, str | None]:
+        """The keyed token of the national number in ``column`` and its status."""
+        if column is None:
             return None, None
         try:
-            insz = parse_insz(row.cells[self.index[self.config.exact_column]])
+            insz = parse_insz(row.cells[self.index[column]])
         except InvalidInsz:
             return None, "invalid"
         if insz is None:

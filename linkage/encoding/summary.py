@@ -38,6 +38,7 @@ class ChunkResult:
     lines: list[int] = field(default_factory=list)
     clks: bytes = b""
     tokens: list[bytes | None] = field(default_factory=list)
+    replaced_tokens: list[bytes | None] = field(default_factory=list)
     payload: dict[str, list] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     noisy: list[Problem] = field(default_factory=list)
@@ -46,6 +47,7 @@ class ChunkResult:
     missing: Counter = field(default_factory=Counter)
     token_status: Counter = field(default_factory=Counter)
     invalid_token_lines: list[int] = field(default_factory=list)
+    replaced_status: Counter = field(default_factory=Counter)
     without_identifiers: int = 0
     bits_set: int = 0
 
@@ -73,6 +75,9 @@ class Summary:
     bits_set: int = 0
     workers: int = 1
     """Processes that encoded (one below 20,000 rows: starting workers costs more)."""
+    replaced_column: str | None = None
+    replaced_status: Counter = field(default_factory=Counter)
+    """valid_nn, valid_bis, invalid, missing of the replaced numbers."""
 
     def add(self, chunk: ChunkResult) -> None:
         self.records += len(chunk.record_ids)
@@ -86,6 +91,7 @@ class Summary:
         self.noisy_counts.update((p.column, p.reason) for p in chunk.noisy)
         self.missing.update(chunk.missing)
         self.token_status.update(chunk.token_status)
+        self.replaced_status.update(chunk.replaced_status)
         room = MAX_LISTED - len(self.invalid_token_lines)
         self.invalid_token_lines.extend(chunk.invalid_token_lines[:max(room, 0)])
         self.without_identifiers += chunk.without_identifiers
@@ -122,6 +128,9 @@ class Summary:
             "noisy_by_column": noisy,
             "missing": {name: self.missing.get(name, 0) for name in self.features},
             "exact_token": tokens,
+            "replaced_token": None if self.replaced_column is None else {
+                "column": self.replaced_column,
+                **{key: self.replaced_status.get(key, 0) for key in ("valid_nn", "valid_bis", "invalid", "missing")}},
             "without_identifiers": self.without_identifiers,
             "ignored_columns": len(self.ignored_columns),
             "clk_fill": round(self.clk_fill, 4),
@@ -164,6 +173,12 @@ class Summary:
                 shown = ", ".join(str(line) for line in self.invalid_token_lines[:listed])
                 more = " …" if status["invalid"] > listed else ""
                 lines.append(f"  invalid numbers on lines {shown}{more}")
+        if self.replaced_column is not None:
+            status = self.replaced_status
+            lines.append(
+                f"replaced number from {self.replaced_column!r}: {status['valid_nn'] + status['valid_bis']} valid "
+                f"({status['valid_bis']} BIS), {status['invalid']} invalid (left out), {status['missing']} none"
+            )
         if self.without_identifiers:
             lines.append(f"{self.without_identifiers} records have no identifier at all and cannot be linked")
         if self.ignored_columns:

@@ -91,7 +91,7 @@ def link(
 
     report("exact tokens", 0.0)
     tokens = link_tokens([s.exact_tokens for s in sets], names, records,
-                         unrelated if token_veto else None)
+                         unrelated if token_veto else None, [s.replaced_tokens for s in sets])
     report("exact tokens", 1.0)
     lap("exact_tokens")
 
@@ -145,6 +145,7 @@ def link(
         "groups": _group_sizes(group_ids),
         "token_groups": tokens.stats["token_groups"],
         "token_vetoed_records": tokens.stats["vetoed_records"],
+        "replaced_numbers_read": tokens.stats["replaced_numbers_read"],
         "solver": solution.stats,
         "candidate_score_histogram": _score_histogram(sc, similar.floor),
         "mutual_best_score_histogram": _score_histogram(sc[best], similar.floor),
@@ -253,6 +254,8 @@ def _check(sets: Sequence[EncodedSet], threshold: float | None, blocking: str) -
             raise MatchingError(f"{s.source}: CLKs must be an (records, bytes) uint8 array")
         if not (len(s.record_ids) == len(s.exact_tokens) == clks.shape[0]):
             raise MatchingError(f"{s.source}: record ids, CLKs and exact tokens differ in number")
+        if s.replaced_tokens is not None and len(s.replaced_tokens) != clks.shape[0]:
+            raise MatchingError(f"{s.source}: record ids and replaced-number tokens differ in number")
         if len(set(s.record_ids)) != len(s.record_ids):
             row = _first_duplicate(s.record_ids)
             raise MatchingError(f"{s.source}: row {row + 1}: record id repeats an earlier row; "

@@ -20,6 +20,9 @@ class EncodedSet:
     fingerprint: str = ""
     """Linkage-configuration fingerprint of the extract; sets link only when theirs are equal
     (an empty fingerprint is not checked)."""
+    replaced_tokens: Sequence[bytes | None] | None = None
+    """Per record, the token of the number its own number replaced (a BIS number superseded by
+    a national-register number), or ``None``; ``None`` for a set without them."""
 
 
 @dataclass
@@ -41,4 +44,5 @@ def encoded_set(extract: Extract) -> EncodedSet:
         clks=extract.clks,
         exact_tokens=extract.exact_tokens,
         fingerprint=extract.header.fingerprint,
+        replaced_tokens=extract.replaced_tokens,
     )

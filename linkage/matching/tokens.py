@@ -20,6 +20,12 @@ Rules, in order:
    contradicted token says nothing against a link, so a BIS number later replaced by a
    register number still links. Tokens of another scheme (any other first byte) count as
    BIS numbers.
+4. A record may also carry the token of the number its own one *replaced*
+   (``replaced_lists``: the register knows which BIS number a national-register number
+   superseded). Before the join, every other record holding that replaced number is read as
+   holding the number that replaced it, so a record that still carries the old BIS number
+   joins the person's group. A replaced number claimed by records of two different current
+   numbers says nothing and is ignored.
 """
 
 from __future__ import annotations
@@ -49,10 +55,14 @@ class TokenLinks:
     stats: dict = field(default_factory=dict)
 
 
-def _token_table(token_lists: Sequence[Sequence[bytes | None]], names: Sequence[str], records: Records):
-    """Global ids of records with a token and the tokens as ``(T, 4)`` uint64."""
+def _token_table(token_lists: Sequence[Sequence[bytes | None] | None], names: Sequence[str], records: Records,
+                 what: str = "exact token"):
+    """Global ids of records with a token and the tokens as ``(T, 4)`` uint64; a set whose
+    list is ``None`` has none."""
     gids, blobs = [], []
     for k, tokens in enumerate(token_lists):
+        if tokens is None:
+            continue
         lengths = np.fromiter((-1 if t is None else len(t) for t in tokens), np.int64, count=len(tokens))
         wrong = np.flatnonzero((lengths >= 0) & (lengths != TOKEN_BYTES))
         present = np.flatnonzero(lengths == TOKEN_BYTES)
@@ -62,12 +72,47 @@ def _token_table(token_lists: Sequence[Sequence[bytes | None]], names: Sequence[
             wrong = np.r_[wrong, present[:1]]
         if len(wrong):
             raise MatchingError(
-                f"{names[k]}: row {int(wrong.min()) + 1}: exact token is not {TOKEN_BYTES} bytes; "
+                f"{names[k]}: row {int(wrong.min()) + 1}: {what} is not {TOKEN_BYTES} bytes; "
                 "re-encode the file with 'linkage encode'"
             )
         gids.append(present + records.offsets[k])
     table = np.frombuffer(b"".join(blobs), dtype=np.uint64).reshape(-1, TOKEN_BYTES // 8)
     return np.concatenate(gids) if gids else np.zeros(0, np.int64), table
+
+
+def _read_replaced(gids: np.ndarray, table: np.ndarray, replaced_gids: np.ndarray,
+                   replaced: np.ndarray) -> tuple[np.ndarray, int]:
+    """``table`` with every token that some record names as replaced by its own token
+    rewritten to that record's token (rule 4), and the number of tokens rewritten. ``gids``
+    and ``replaced_gids`` are ascending."""
+    at = np.searchsorted(gids, replaced_gids)
+    own = (at < len(gids)) & (gids[np.minimum(at, len(gids) - 1)] == replaced_gids)
+    old, new = _as_keys(replaced[own]), _as_keys(table[at[own]])
+    if len(old) == 0:
+        return table, 0
+    order = np.argsort(old, kind="stable")
+    old, new = old[order], new[order]
+    first = np.r_[True, old[1:] != old[:-1]]
+    starts = np.flatnonzero(first)
+    # An old number claimed by two different current numbers is ambiguous: dropped (a group
+    # holding two different values has two adjacent ones that differ).
+    clash = np.r_[False, (old[1:] == old[:-1]) & (new[1:] != new[:-1])]
+    ambiguous = np.zeros(len(starts), dtype=bool)
+    ambiguous[np.cumsum(first)[clash] - 1] = True
+    old, new = old[starts[~ambiguous]], new[starts[~ambiguous]]
+    keys = _as_keys(table)
+    at = np.minimum(np.searchsorted(old, keys), len(old) - 1) if len(old) else np.zeros(0, np.int64)
+    hit = np.flatnonzero(old[at] == keys) if len(old) else at
+    if len(hit) == 0:
+        return table, 0
+    table = table.copy()
+    table[hit] = new[at[hit]].view(np.uint64).reshape(-1, TOKEN_BYTES // 8)
+    return table, int(len(hit))
+
+
+def _as_keys(table: np.ndarray) -> np.ndarray:
+    """``(T, 4)`` uint64 tokens as ``T`` sortable 32-byte values."""
+    return np.ascontiguousarray(table).view(np.dtype((np.void, TOKEN_BYTES))).ravel()
 
 
 def _sort_tokens(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,9 +135,11 @@ def link_tokens(
     names: Sequence[str],
     records: Records,
     unrelated_bound: float | None,
+    replaced_lists: Sequence[Sequence[bytes | None] | None] | None = None,
 ) -> TokenLinks:
     """Group records by exact token (see the module docstring). ``unrelated_bound=None``
-    switches the CLK veto off."""
+    switches the CLK veto off; ``replaced_lists`` (per set, or ``None`` for a set without
+    them) holds the token of the number each record's number replaced (rule 4)."""
     n = records.total
     cluster = np.arange(n, dtype=np.int64)
     excluded = np.zeros(n, dtype=bool)
@@ -101,9 +148,12 @@ def link_tokens(
     with_token = np.bincount(records.set_of(gids), minlength=records.set_count)
     per_set = {name: {"with_token": int(with_token[k]), "duplicates_set_aside": 0, "vetoed": 0}
                for k, name in enumerate(names)}
-    stats = {"per_set": per_set, "token_groups": 0, "vetoed_records": 0}
+    stats = {"per_set": per_set, "token_groups": 0, "vetoed_records": 0, "replaced_numbers_read": 0}
     if len(gids) == 0:
         return TokenLinks(cluster, excluded, register, stats)
+    if replaced_lists is not None:
+        old = _token_table(replaced_lists, names, records, "replaced-number token")
+        table, stats["replaced_numbers_read"] = _read_replaced(gids, table, *old)
 
     order, group = _sort_tokens(table)
     gids = gids[order]

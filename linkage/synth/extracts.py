@@ -28,6 +28,9 @@ INSZ_FORMATTED = {"ksz": 0.0, "vdab": 1.0, "integration": 0.5, "education": 0.0}
 UPPER_SURNAME = {"ksz": 0.0, "vdab": 0.0, "integration": 0.3, "education": 1.0}
 """Share of records whose surname is in capitals (school administrations, machine-readable
 zones of foreign documents)."""
+KNOWS_REPLACED = {"ksz"}
+"""Sources that hold, beside a person's national-register number, the BIS number it replaced
+(KSZ copies the Rijksregister, which keeps that history): column ``replaced_insz``."""
 RECENT_ARRIVAL_YEARS = 2
 """Persons who arrived this recently miss a national number three times as often."""
 
@@ -41,7 +44,7 @@ def _newcomers(pop: Population, person: np.ndarray) -> np.ndarray:
 class SourceRecords:
     person: np.ndarray        # person index per record
     payload_row: np.ndarray   # row of the source's payload arrays per record
-    columns: dict[str, np.ndarray]   # identifier columns, in IDENTIFIER_COLUMNS order
+    columns: dict[str, np.ndarray]   # identifier columns, in IDENTIFIER_COLUMNS order (and replaced_insz)
 
 
 def _record_ids(rng: np.random.Generator, n: int, prefix: str) -> np.ndarray:
@@ -159,6 +162,13 @@ def _national_numbers(noise: SourceNoise, pop: Population, person: np.ndarray,
     return insz
 
 
+def _replaced(insz: np.ndarray, pop: Population, who: np.ndarray) -> np.ndarray:
+    """The BIS number each record's register number replaced, where the record holds the
+    person's current number, else ``""``."""
+    current = np.array([x.replace(".", "").replace("-", "") for x in insz], dtype=object) == pop.insz[who]
+    return np.where(current, pop.bis_previous[who], "").astype(object)
+
+
 def build_records(source: str, person: np.ndarray, pop: Population, names: PersonNames,
                   noise: SourceNoise, rng: np.random.Generator) -> SourceRecords:
     """Records of ``person`` (one per person, plus duplicates) with corrupted identifiers,
@@ -180,9 +190,11 @@ def build_records(source: str, person: np.ndarray, pop: Population, names: Perso
     female = pop.female[who] ^ (rng.random(n) < noise.sex_wrong)
     moved = rng.random(n) < noise.moved
     postcode = np.where(moved, pop.previous_postcode[who], pop.postcode[who])
+    insz = _national_numbers(noise, pop, who, INSZ_FORMATTED[source], rng)
     columns = {
         "record_id": _record_ids(rng, n, source[0].upper()),
-        "insz": _national_numbers(noise, pop, who, INSZ_FORMATTED[source], rng),
+        "insz": insz,
+        **({"replaced_insz": _replaced(insz, pop, who)} if source in KNOWS_REPLACED else {}),
         "given_names": given,
         "surname": surname,
         "birth_date": _birth_dates(noise, pop, who, DATE_STYLES[source], rng),

@@ -177,8 +177,8 @@ def generate(persons: int, seed: int, outdir: Path, progress: Progress | None = 
             rec = records[source]
             _, values = payloads[source]
             payload_names = [a.name for a in SOURCES[source].payload if a.name not in IDENTIFIER_COLUMNS]
-            header = [*IDENTIFIER_COLUMNS, *payload_names]
-            columns = [rec.columns[c] for c in IDENTIFIER_COLUMNS]
+            header = [*rec.columns, *payload_names]
+            columns = list(rec.columns.values())
             columns += [values[name][rec.payload_row] for name in payload_names]
             write_csv(staging / f"{source}.csv", header, columns)
             truth_person.extend(_person_ids(rec.person.tolist(), pop.n))

@@ -121,3 +121,12 @@ def test_long_values_that_compress_to_nothing_are_refused_unread(table):
     content = sink.getvalue().to_pybytes()
     assert len(content) < 100_000
     _expect(content, INVALID, "not read")
+
+
+def test_replaced_number_tokens_are_kept_and_must_be_tokens(table):
+    tokens = [None] * table.num_rows
+    tokens[3] = b"\x02" * 32
+    header, content = _validate(_bytes(table.append_column("replaced_token", pa.array(tokens, pa.binary(32)))))
+    assert pq.read_table(pa.BufferReader(content)).column("replaced_token").to_pylist() == tokens
+    wrong = table.append_column("replaced_token", pa.array(["x"] * table.num_rows))
+    _expect(_bytes(wrong), INVALID, "'replaced_token' has type string")

@@ -230,3 +230,39 @@ def test_integer_zero_and_false_stay_distinct_payload_values(tmp_path):
     assert back["delay_years"] == [0, 1, 0, 1, 0, 1]
     assert back["early_leaver"] == [False, True, None, False, True, None]
     assert all(type(value) is bool for value in back["early_leaver"] if value is not None)
+
+
+def test_a_replaced_number_links_records_that_still_hold_it(tmp_path):
+    from dataclasses import replace
+
+    from linkage.matching import encoded_set, link
+
+    birth = dt.date(1985, 3, 14)
+    old, new = national_number(birth, 31, bis_offset=20), national_number(birth, 31)
+    register = [person(i, replaced="") for i in range(1, 40)]
+    register.append(person(0, insz=new, replaced=old, given_names="Fatima Zahra"))
+    register.append(person(40, replaced="12345678901"))
+    columns = COLUMNS + ["replaced"]
+    extract, summary = encode(write_csv(tmp_path / "register.csv", register, columns),
+                              id_column="record_id", exact_column="insz", replaced_column="replaced")
+    assert summary.counts()["replaced_token"] == {"column": "replaced", "valid_nn": 0, "valid_bis": 1,
+                                                   "invalid": 1, "missing": 39}
+    write_extract(tmp_path / "register.parquet", extract)
+    back = read_extract(tmp_path / "register.parquet")
+    assert back.replaced_tokens == extract.replaced_tokens
+    assert back.replaced_tokens[39] == exact_token(parse_insz(old), token_key(SECRET))
+    assert back.replaced_tokens[:39] == [None] * 39 and back.replaced_tokens[40] is None
+
+    # the other source still knows person 0 by the old BIS number, and by another spelling
+    other = [person(i, record_id=f"q{i}", insz="") for i in range(41, 60)]
+    other.append(person(0, record_id="q0", insz=old, given_names="Fatma"))
+    theirs, _ = encode(write_csv(tmp_path / "other.csv", other, COLUMNS), id_column="record_id",
+                       exact_column="insz")
+    assert theirs.replaced_tokens is None
+    sets = [replace(encoded_set(back), source="register"), replace(encoded_set(theirs), source="other")]
+    result = link(sets, threshold=0.99)
+    assert result.quality["replaced_numbers_read"] == 1
+    assert result.quality["pairs"][0]["exact"] == 1
+    assert result.group_ids[0][39] == result.group_ids[1][19]
+    without = link([replace(sets[0], replaced_tokens=None), sets[1]], threshold=0.99)
+    assert without.group_ids[0][39] != without.group_ids[1][19]

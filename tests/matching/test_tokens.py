@@ -113,3 +113,51 @@ def test_a_token_that_is_not_bytes_is_refused():
     rng = np.random.default_rng(8)
     with pytest.raises(MatchingError, match=r"s0: row 1: exact token is not 32 bytes"):
         _link(_records(rng, 1, 1), [["x" * 32], [T1]])
+
+
+R1, R2, B1 = b"\x01" + b"\x11" * 31, b"\x01" + b"\x12" * 31, b"\x02" + b"\x21" * 31
+
+
+def _link_replaced(clks, tokens, replaced, bound=0.6):
+    records = Records.from_clks(clks)
+    return link_tokens(tokens, [f"s{k}" for k in range(len(clks))], records, bound, replaced)
+
+
+def test_a_record_still_holding_the_replaced_bis_number_joins_the_register_number():
+    rng = np.random.default_rng(11)
+    a, b, c = _records(rng, 2, 2, 1)
+    b[1] = perturb(rng, a[:1], 0.02)[0]
+    c[0] = perturb(rng, a[:1], 0.02)[0]
+    tokens = [[R1, R2], [None, B1], [R1]]
+    plain = _link_replaced([a, b, c], tokens, None)
+    assert plain.cluster[3] == 3                               # the old number alone links nothing
+    links = _link_replaced([a, b, c], tokens, [[B1, None], None, None])
+    assert links.cluster[0] == links.cluster[3] == links.cluster[4]
+    assert links.register[3] == links.register[0] >= 0        # it is that register person now
+    assert links.stats["replaced_numbers_read"] == 1
+    assert links.stats["token_groups"] == 1
+
+
+def test_a_replaced_number_claimed_by_two_register_numbers_is_ignored():
+    rng = np.random.default_rng(12)
+    a, b = _records(rng, 2, 1)
+    b[0] = perturb(rng, a[:1], 0.02)[0]
+    links = _link_replaced([a, b], [[R1, R2], [B1]], [[B1, B1], None])
+    assert links.cluster.tolist() == [0, 1, 2]
+    assert links.stats["replaced_numbers_read"] == 0
+
+
+def test_a_replaced_number_on_the_wrong_person_is_still_vetoed_by_the_clks():
+    rng = np.random.default_rng(13)
+    a, b = _records(rng, 1, 1)                                # unrelated CLKs
+    links = _link_replaced([a, b], [[R1], [B1]], [[B1], None])
+    assert links.stats["replaced_numbers_read"] == 1
+    assert links.cluster.tolist() == [0, 1]
+    assert links.stats["vetoed_records"] == 2
+
+
+def test_a_replaced_token_of_the_wrong_length_is_refused():
+    rng = np.random.default_rng(14)
+    a, b = _records(rng, 1, 1)
+    with pytest.raises(MatchingError, match="s0: row 1: replaced-number token is not 32 bytes"):
+        _link_replaced([a, b], [[R1], [B1]], [[b"short"], None])

@@ -12,7 +12,7 @@ from stdnum.be import bis, nn
 
 from linkage.sources import SOURCES
 from linkage.synth import generate
-from linkage.synth.extracts import IDENTIFIER_COLUMNS
+from linkage.synth.extracts import IDENTIFIER_COLUMNS, KNOWS_REPLACED
 
 from .conftest import read_csv
 
@@ -46,7 +46,24 @@ def test_columns_are_identifiers_then_declared_payload(small):
     for source in SOURCE_NAMES:
         header = list(small.rows(source)[0])
         payload = [a.name for a in SOURCES[source].payload if a.name not in IDENTIFIER_COLUMNS]
-        assert header == [*IDENTIFIER_COLUMNS, *payload]
+        identifiers = list(IDENTIFIER_COLUMNS)
+        if source in KNOWS_REPLACED:
+            identifiers.insert(2, "replaced_insz")
+        assert header == [*identifiers, *payload]
+
+
+def test_the_register_names_the_bis_number_its_register_number_replaced(small):
+    persons = {p["person_id"]: p for p in small.rows("persons")}
+    truth = {(t["source"], t["record_id"]): t["person_id"] for t in small.rows("truth")}
+    named = 0
+    for row in small.rows("ksz"):
+        person = persons[truth[("ksz", row["record_id"])]]
+        if row["replaced_insz"]:
+            named += 1
+            assert row["replaced_insz"] == person["bis_previous"] and row["insz"] == person["insz"]
+        else:
+            assert not person["bis_previous"] or row["insz"] != person["insz"]
+    assert named > 50
 
 
 def test_every_payload_value_parses_under_its_declaration(small):
