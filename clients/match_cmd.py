@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from clients.dask_cluster import Cluster, dask_cluster
 from linkage.extract import load_encoded
 from linkage.origin import origin_groups
 from linkage.origin.rules import FIELDS
 from linkage.files import write_atomic
 from linkage.matching import MatchingError, encoded_set, link
+from linkage.matching.candidates import brute_force_limit
 from linkage.matching.groups_csv import write_groups
 from linkage.matching.linkage_error import MIN_STRATUM
 
@@ -36,6 +38,10 @@ def register(subparsers) -> None:
                         help="Dice threshold in (0, 1]; default: chosen from the score distribution")
     parser.add_argument("--blocking", choices=("auto", "none", "lsh"), default="auto",
                         help="auto: compare all pairs when affordable, else Hamming LSH (default)")
+    parser.add_argument("--dask", metavar="WHERE",
+                        help="run the exhaustive comparisons in partitions on a Dask cluster: local:N "
+                        "(N worker processes here) or a scheduler address (tcp://HOST:8786); the same "
+                        "groups, and all pairs compared up to the budget times the cluster's machines")
     parser.add_argument("--no-token-veto", action="store_true",
                         help="trust exact-token links even when the CLKs contradict them")
     parser.add_argument("--singletons", action="store_true",
@@ -64,8 +70,11 @@ def run(args: argparse.Namespace) -> int:
             extract = _load(path)
             sets.append(encoded_set(extract))
             strata.append(origin_groups(extract.payload, dt.date.today()))
-        result = link(sets, args.threshold, report, blocking=args.blocking,
-                      token_veto=not args.no_token_veto, strata=strata)
+        with _cluster(args.dask) as cluster:
+            result = link(sets, args.threshold, report, blocking=args.blocking,
+                          token_veto=not args.no_token_veto, strata=strata,
+                          executor=cluster and cluster.executor,
+                          exhaustive_limit=cluster and brute_force_limit() * cluster.machines)
         report("writing groups", 1.0)
         rows = write_groups(args.output, [s.source for s in sets], [s.record_ids for s in sets],
                             result.group_ids, singletons=args.singletons)
@@ -73,6 +82,15 @@ def run(args: argparse.Namespace) -> int:
         _write_json(args.quality_json, result.quality)
     _print_summary(result, rows, args.output)
     return 0
+
+
+@contextmanager
+def _cluster(where: str | None) -> Iterator[Cluster | None]:
+    if where is None:
+        yield None
+        return
+    with dask_cluster(where) as cluster:
+        yield cluster
 
 
 def _load(path: str):

@@ -70,6 +70,21 @@ class RowSlices(_Histogram):
         self._parts.append((np.asarray(i, dtype=np.int32)[keep], np.asarray(j, dtype=np.int32)[keep],
                             scores[keep], final[keep]))
 
+    def shift_rows(self, offset: int) -> None:
+        """Renumber the complete set's records held by ``offset`` (a partition's first row)."""
+        side = 0 if self.complete == 0 else 1
+        self._parts = [tuple(column + offset if k == side and offset else column for k, column in enumerate(part))
+                       for part in self._parts]
+
+    def merge(self, other: "RowSlices") -> None:
+        """Take in a partition of the same grid (other rows of the complete set, the same
+        other set): its pairs, its histogram, and its best scores per record of the other set."""
+        self.histogram += other.histogram
+        self.offered += other.offered
+        self._parts += other._parts
+        pooled = np.concatenate([self._best, other._best], axis=1)
+        self._best = -np.sort(-pooled, axis=1)[:, :self.k_other]
+
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self._parts:
             return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32)

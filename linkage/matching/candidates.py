@@ -10,14 +10,24 @@ its ``BEST_PER_RECORD`` best and each record of the larger set its ``BEST_PER_RE
 best (:mod:`.best_k`: a pair stays when it is among the best of either of its records), pruned
 as the pairs stream in, so that memory grows with the records, not with how alike they are: the
 larger set is compared in slices of rows, each sized from the pairs the slices before it found.
-All pairs above the floor are still counted in the score histogram the match model is fitted on. A pair outside the best ``k`` of both its records
-could only be linked if all ``k`` better partners of each record went to someone else.
+All pairs above the floor are still counted in the score histogram the match model is fitted on.
+A pair outside the best ``k`` of both its records could only be linked if all ``k`` better
+partners of each record went to someone else.
+
+**Partitioned.** Exhaustive comparison is a grid: the rows of the larger set against all of
+the smaller one. Given a :class:`concurrent.futures.Executor` (a Dask cluster's, see
+``linkage match --dask``), the rows are cut into partitions of about
+``PARTITION_COMPARISONS`` comparisons, each compared on its own (:func:`compare_rows`: only
+its rows, the smaller set and their register numbers travel), and the partitions' best pairs
+are merged (:meth:`.RowSlices.merge`). The result is the one a single process finds, pair for
+pair: each row's best are final within its partition, and the smaller set's best over all
+partitions are the best of the partitions' best.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -42,6 +52,10 @@ SLICE_PAIRS = 8_000_000
 """Pairs above the floor one kernel call may return (12 bytes each); slices of rows are sized
 to find about half of it."""
 FIRST_SLICE_COMPARISONS = 200_000_000
+PARTITION_COMPARISONS = 20_000_000_000
+"""Comparisons per partition of the grid when an executor is given: some 5 s of the AVX-512
+kernel on two cores, and 60 partitions for Belgium's register against its open education
+records."""
 
 
 @dataclass
@@ -62,12 +76,24 @@ class Candidates:
     """Pairs above the floor the caller ruled out (neither kept nor counted)."""
 
 
-Veto = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""Given pairs ``(ia, ib)``, the mask of those that may not link."""
+@dataclass(frozen=True)
+class RegisterVeto:
+    """Pairs ``(ia, ib)`` whose records' groups hold different national-register numbers
+    (``left``/``right``: per record, the number's id in its group, or -1) may not link."""
+
+    left: np.ndarray
+    right: np.ndarray
+
+    def __call__(self, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+        ra, rb = self.left[ia], self.right[ib]
+        return (ra >= 0) & (rb >= 0) & (ra != rb)
+
+    def swapped(self) -> "RegisterVeto":
+        return RegisterVeto(self.right, self.left)
 
 
 def brute_force_limit() -> int:
-    """Comparisons ``auto`` makes exhaustively, for the kernel this process uses."""
+    """Comparisons ``auto`` makes exhaustively in one process, for the kernel it uses."""
     return BRUTE_FORCE_LIMIT_AVX512 if kernel.selected_kernel() == "avx512" else BRUTE_FORCE_LIMIT
 
 
@@ -79,34 +105,35 @@ def find(
     method: str = "auto",
     lsh: blocking.LshParameters = blocking.LshParameters(),
     best: int = BEST_PER_RECORD,
-    veto: Veto | None = None,
+    veto: RegisterVeto | None = None,
     best_of_larger: int = BEST_PER_RECORD_OF_LARGER,
+    executor: Executor | None = None,
+    exhaustive_limit: int | None = None,
 ) -> Candidates:
     """Each record's ``best`` pairs of rows of ``a`` and ``b`` (uint64 words) scoring at least
     ``floor``, leaving out the pairs ``veto`` rules out before they count.
 
-    ``method``: ``"auto"`` (exhaustive up to :func:`brute_force_limit` comparisons, else LSH),
-    ``"none"`` (always exhaustive) or ``"lsh"``.
+    ``method``: ``"auto"`` (exhaustive up to ``exhaustive_limit`` comparisons, by default
+    :func:`brute_force_limit`, else LSH), ``"none"`` (always exhaustive) or ``"lsh"``.
+    ``executor``: where the partitions of an exhaustive comparison run (default: here).
     """
-    exhaustive = method == "none" or (method == "auto" and len(a) * len(b) <= brute_force_limit())
+    limit = brute_force_limit() if exhaustive_limit is None else exhaustive_limit
+    exhaustive = method == "none" or (method == "auto" and len(a) * len(b) <= limit)
     ks = (best, best_of_larger) if len(a) <= len(b) else (best_of_larger, best)
-    collector = (RowSlices(*ks, len(a), len(b), complete=0 if len(a) >= len(b) else 1) if exhaustive
-                 else BestK(*ks, len(a), len(b), repeats=True))
-    keep = _Vetoed(collector, veto)
     if exhaustive:
-        _all_pairs(a, b, floor, keep)
-        scored, name = len(a) * len(b), "all pairs"
-    else:
-        scored, name = _lsh(a, b, clk_bits, floor, lsh, keep), "lsh"
-    ia, ib, scores = collector.result()
-    return Candidates(ia, ib, scores, floor, name, scored, collector.histogram, collector.offered,
+        (ia, ib, scores), histogram, offered, vetoed = _all_pairs(a, b, floor, ks, veto, executor)
+        return Candidates(ia, ib, scores, floor, "all pairs", len(a) * len(b), histogram, offered, vetoed)
+    keep = _Vetoed(BestK(*ks, len(a), len(b), repeats=True), veto)
+    scored = _lsh(a, b, clk_bits, floor, lsh, keep)
+    ia, ib, scores = keep.collector.result()
+    return Candidates(ia, ib, scores, floor, "lsh", scored, keep.collector.histogram, keep.collector.offered,
                       keep.vetoed)
 
 
 class _Vetoed:
     """Passes on to ``collector`` the pairs ``veto`` does not rule out, counting the others."""
 
-    def __init__(self, collector: BestK | RowSlices, veto: Veto | None):
+    def __init__(self, collector: BestK | RowSlices, veto: RegisterVeto | None):
         self.collector, self.veto, self.vetoed = collector, veto, 0
 
     def add(self, i: np.ndarray, j: np.ndarray, scores: np.ndarray) -> None:
@@ -117,31 +144,62 @@ class _Vetoed:
         self.collector.add(i, j, scores)
 
 
-def _all_pairs(a: np.ndarray, b: np.ndarray, floor: float, keep: _Vetoed) -> None:
-    """Every pair, the larger set in slices of rows against all of the smaller one."""
+def _all_pairs(a: np.ndarray, b: np.ndarray, floor: float, ks: tuple[int, int], veto: RegisterVeto | None,
+               executor: Executor | None):
+    """Every pair, the larger set's rows in partitions against all of the smaller one: the
+    kept pairs ``(ia, ib, scores)``, the histogram, the pairs above the floor and those vetoed."""
     slicing_a = len(a) >= len(b)
-    rows, other = (len(a), len(b)) if slicing_a else (len(b), len(a))
+    rows, other = (a, b) if slicing_a else (b, a)
+    k_rows, k_other = ks if slicing_a else ks[::-1]
+    if veto is not None and not slicing_a:
+        veto = veto.swapped()
+    bounds = _partitions(len(rows), len(other), executor)
+    jobs = [(rows[lo:hi], other, lo, floor, k_rows, k_other,
+             None if veto is None else RegisterVeto(veto.left[lo:hi], veto.right)) for lo, hi in bounds]
+    done = executor.map(compare_rows, *zip(*jobs)) if executor is not None and len(jobs) > 1 \
+        else (compare_rows(*job) for job in jobs)
+    merged, vetoed = RowSlices(k_rows, k_other, len(rows), len(other), complete=0), 0
+    for part, part_vetoed in done:
+        merged.merge(part)
+        vetoed += part_vetoed
+    i, j, s = merged.result()
+    return ((i, j, s) if slicing_a else (j, i, s)), merged.histogram, merged.offered, vetoed
+
+
+def _partitions(rows: int, other: int, executor: Executor | None) -> list[tuple[int, int]]:
+    """Row ranges: one without an executor, else of about ``PARTITION_COMPARISONS`` each."""
     if rows == 0 or other == 0:
-        return
-    step = max(1, FIRST_SLICE_COMPARISONS // other)
+        return []
+    count = 1 if executor is None else max(1, min(rows, -(-rows * other // PARTITION_COMPARISONS)))
+    edges = np.linspace(0, rows, count + 1).astype(np.int64)
+    return [(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+def compare_rows(rows: np.ndarray, other: np.ndarray, first_row: int, floor: float, k_rows: int,
+                 k_other: int, veto: RegisterVeto | None) -> tuple[RowSlices, int]:
+    """One partition of the grid: ``rows`` (the larger set's rows from ``first_row`` on)
+    against all of ``other``, in slices sized from the pairs the slices before found. The
+    pairs it keeps carry the larger set's row numbers; also returned: the pairs vetoed."""
+    # arrays received from another process may sit at any offset of a message buffer
+    rows, other = (np.require(x, requirements=("C", "A")) for x in (rows, other))
+    collector = RowSlices(k_rows, k_other, first_row + len(rows), len(other), complete=0)
+    keep = _Vetoed(collector, veto)
+    step = max(1, FIRST_SLICE_COMPARISONS // max(len(other), 1))
     start = 0
-    while start < rows:
-        stop = min(start + step, rows)
+    while start < len(rows):
+        stop = min(start + step, len(rows))
         try:
-            if slicing_a:
-                i, j, s = kernel.threshold_pairs(a[start:stop], b, floor, max_pairs=SLICE_PAIRS)
-                i = i + start
-            else:
-                i, j, s = kernel.threshold_pairs(a, b[start:stop], floor, max_pairs=SLICE_PAIRS)
-                j = j + start
+            i, j, s = kernel.threshold_pairs(rows[start:stop], other, floor, max_pairs=SLICE_PAIRS)
         except kernel.TooManyPairs:
             # only a slice far denser than those before it; it is compared again in quarters
             step = max(1, (stop - start) // 4)
             continue
-        keep.add(i, j, s)
+        keep.add(i + start, j, s)
         per_row = max(len(s), 1) / (stop - start)
         step = max(1, int(SLICE_PAIRS / 2 / per_row))
         start = stop
+    collector.shift_rows(first_row)
+    return collector, keep.vetoed
 
 
 def _lsh(a, b, clk_bits, floor, params, keep: _Vetoed) -> int:

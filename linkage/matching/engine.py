@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Callable, Sequence
@@ -58,6 +59,8 @@ def link(
     blocking: str = "auto",
     token_veto: bool = True,
     strata: Sequence[np.ndarray | None] | None = None,
+    executor: Executor | None = None,
+    exhaustive_limit: int | None = None,
 ) -> LinkResult:
     """Link records across ``sets``; see the module docstring for the steps.
 
@@ -65,6 +68,10 @@ def link(
     ``"none"`` or ``"lsh"``. ``token_veto=False`` trusts every exact-token link.
     ``strata``: per set, a label per record (an origin group) or None; the estimated recall
     of each pair of sets (:mod:`.linkage_error`) is also given per label.
+    ``executor``: where the partitions of exhaustive comparisons run (a Dask cluster's
+    executor; default: this process), with the same result. ``exhaustive_limit``: the
+    comparisons per pair of sets ``auto`` makes exhaustively before it blocks (default
+    :func:`.candidates.brute_force_limit`; more when a cluster shares the work).
     """
     report = progress or (lambda stage, fraction: None)
     clock, timings = time.perf_counter(), {}
@@ -95,7 +102,8 @@ def link(
     report("exact tokens", 1.0)
     lap("exact_tokens")
 
-    similar = _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, blocking,
+    search = Search(blocking, executor, exhaustive_limit)
+    similar = _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, search,
                           report)
     lap("similarity")
 
@@ -173,7 +181,17 @@ class _Similar:
     concatenated arrays above."""
 
 
-def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, blocking,
+@dataclass(frozen=True)
+class Search:
+    """How candidates are searched: ``blocking`` (auto, none, lsh), where partitions run, and
+    the exhaustive budget per pair of sets (``None``: the kernel's default)."""
+
+    blocking: str
+    executor: Executor | None = None
+    exhaustive_limit: int | None = None
+
+
+def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, search: Search,
                 report: Progress) -> _Similar:
     """Compare, for each set pair, the records that may still link (see the module docstring)."""
     has = np.zeros((len(names), records.total), dtype=bool)
@@ -181,11 +199,8 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         has[k, tokens.cluster[set_of == k]] = True
     register = np.full(records.total, -1, dtype=np.int64)
     np.maximum.at(register, tokens.cluster, tokens.register)
-
-    def conflict(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
-        """Pairs (global ids) whose groups hold different national-register numbers."""
-        ra, rb = register[tokens.cluster[ga]], register[tokens.cluster[gb]]
-        return (ra >= 0) & (rb >= 0) & (ra != rb)
+    group_register = register[tokens.cluster]
+    """Per record, the register number its group holds (-1: none): two differ, no link."""
 
     found, reports, floors, links, spans, start = [], {}, [], [], [], 0
     for step, (p, q) in enumerate(pairs):
@@ -193,7 +208,7 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         left = _open_records(records, tokens, has, p, q)
         right = _open_records(records, tokens, has, q, p)
         floor = _floor(random_scores[(p, q)], len(left), len(right), threshold)
-        cands = _search(records, tokens, has, p, q, left, right, floor, blocking, conflict)
+        cands = _search(records, tokens, has, p, q, left, right, floor, search, group_register)
         floors.append(cands.floor)
         found.append((records.offsets[p] + cands.ia, records.offsets[q] + cands.ib, cands.scores))
         links.append(PairLinks(p, q, *found[-1], records.offsets[p] + left, records.offsets[q] + right,
@@ -290,10 +305,9 @@ def _random_scores(records: Records, p: int, q: int, rng: np.random.Generator) -
 
 
 def _search(records: Records, tokens, has: np.ndarray, p: int, q: int, left: np.ndarray,
-            right: np.ndarray, floor: float, blocking: str,
-            conflict: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> candidate_search.Candidates:
+            right: np.ndarray, floor: float, search: Search, group_register: np.ndarray) -> candidate_search.Candidates:
     """Candidates between the open records of sets ``p`` and ``q`` (local ids in the result),
-    leaving out the pairs ``conflict`` (global ids) rules out.
+    leaving out the pairs whose groups hold different register numbers (``group_register``).
 
     Two records whose groups both hold a record of the same third set are never compared:
     linking them would put two records of that set in one cluster, which the solver refuses
@@ -313,11 +327,11 @@ def _search(records: Records, tokens, has: np.ndarray, p: int, q: int, left: np.
     for mask in np.unique(held_left):
         a, b = left[held_left == mask], right[(held_right & mask) == 0]
         if len(a) and len(b):
-            def veto(i: np.ndarray, j: np.ndarray, a=a, b=b) -> np.ndarray:
-                return conflict(records.offsets[p] + a[i], records.offsets[q] + b[j])
-
+            veto = candidate_search.RegisterVeto(group_register[records.offsets[p] + a],
+                                                 group_register[records.offsets[q] + b])
             found = candidate_search.find(_rows(records.words[p], a), _rows(records.words[q], b),
-                                          records.clk_bits, floor, blocking, veto=veto)
+                                          records.clk_bits, floor, search.blocking, veto=veto,
+                                          executor=search.executor, exhaustive_limit=search.exhaustive_limit)
             parts.append((a[found.ia], b[found.ib], found))
     if not parts:
         return candidate_search.Candidates(*kernel.empty_pairs(), floor, "all pairs", 0,

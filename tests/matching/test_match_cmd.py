@@ -149,3 +149,26 @@ def test_groups_file_reads_back_and_a_malformed_one_is_refused(tmp_path):
     out.write_text("group_id,source,record_id\nx,a,1\n")
     with pytest.raises(MatchingError, match="line 2"):
         list(read_groups(out))
+
+
+def test_a_local_dask_cluster_writes_the_same_groups(tmp_path, capsys, monkeypatch):
+    from linkage.matching import candidates
+
+    pop = population(22, 3000, {"ksz": (1.0, 0.03, 0.3), "vdab": (0.4, 0.05, 0.3), "education": (0.3, 0.04, 0.3)})
+    inputs = [str(_extract(tmp_path / f"{s.source}.parquet", s)) for s in pop.sets]
+    assert main(["match", *inputs, "-o", str(tmp_path / "alone.csv"), "--quiet"]) == 0
+    monkeypatch.setattr(candidates, "PARTITION_COMPARISONS", 200_000)     # some ten partitions a pair
+    assert main(["match", *inputs, "-o", str(tmp_path / "dask.csv"), "--quiet", "--dask", "local:2"]) == 0
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "alone.csv").read_bytes()
+    assert len(_rows(tmp_path / "alone.csv")) > 1500
+
+
+@pytest.mark.parametrize("where, message", [
+    ("local:0", "give local:N with N worker processes from 1 to 64"),
+    ("scheduler", "neither local:N nor a scheduler address"),
+])
+def test_a_bad_dask_cluster_is_a_clear_error(tmp_path, pop, capsys, where, message):
+    inputs = [str(_extract(tmp_path / f"{s.source}.parquet", s)) for s in pop.sets]
+    assert main(["match", *inputs, "-o", str(tmp_path / "g.csv"), "--dask", where]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "g.csv").exists()

@@ -1,0 +1,57 @@
+"""Exhaustive comparison cut into partitions that run elsewhere: the same pairs as one process."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from linkage.matching import candidates, kernel, link
+
+from .helpers import perturb, population, random_clks
+
+
+def _sets(seed: int, n_a: int, n_b: int):
+    """Two sets sharing people, with namesake clusters so that records have many pairs above
+    the floor (and ties), and register numbers for a veto."""
+    rng = np.random.default_rng(seed)
+    people = random_clks(rng, 40)
+    a = perturb(rng, people[rng.integers(0, 40, n_a)], 0.04)
+    b = perturb(rng, people[rng.integers(0, 40, n_b)], 0.04)
+    b[:5] = a[:5]                                                   # exact ties
+    veto = candidates.RegisterVeto(np.where(rng.random(n_a) < 0.3, rng.integers(0, 5, n_a), -1),
+                                   np.where(rng.random(n_b) < 0.3, rng.integers(0, 5, n_b), -1))
+    return kernel.as_words(a), kernel.as_words(b), veto
+
+
+def _sorted(found: candidates.Candidates):
+    order = np.lexsort((found.ib, found.ia))
+    return found.ia[order].tolist(), found.ib[order].tolist(), found.scores[order].tolist()
+
+
+@pytest.mark.parametrize("n_a, n_b", [(700, 90), (90, 700)])
+def test_partitions_find_exactly_the_pairs_one_process_finds(monkeypatch, n_a, n_b):
+    a, b, veto = _sets(n_a + n_b, n_a, n_b)
+    alone = candidates.find(a, b, 1024, 0.55, "none", veto=veto, best=4, best_of_larger=2)
+    monkeypatch.setattr(candidates, "PARTITION_COMPARISONS", 7_000)        # about nine partitions
+    with ThreadPoolExecutor(3) as executor:
+        split = candidates.find(a, b, 1024, 0.55, "none", veto=veto, best=4, best_of_larger=2,
+                                executor=executor)
+    assert len(candidates._partitions(max(n_a, n_b), min(n_a, n_b), executor)) == 9
+    assert _sorted(split) == _sorted(alone)
+    assert 0 < len(alone.scores) < alone.above_floor                      # pruning did happen
+    assert (split.histogram == alone.histogram).all() and split.above_floor == alone.above_floor
+    assert split.vetoed == alone.vetoed > 0 and split.scored == alone.scored
+
+
+def test_a_partitioned_link_gives_the_same_groups_and_figures(monkeypatch):
+    pop = population(5, 3000, {"ksz": (0.95, 0.03, 0.5), "vdab": (0.3, 0.06, 0.4), "edu": (0.2, 0.05, 0.3)})
+    alone = link(pop.sets)
+    monkeypatch.setattr(candidates, "PARTITION_COMPARISONS", 50_000)
+    with ThreadPoolExecutor(2) as executor:
+        split = link(pop.sets, executor=executor)
+    assert all((x == y).all() for x, y in zip(split.group_ids, alone.group_ids))
+    for figures in (split.quality, alone.quality):
+        figures.pop("seconds")
+    assert split.quality == alone.quality and split.threshold == alone.threshold
