@@ -19,7 +19,7 @@ pruning, so that the match model sees the score distribution of all pairs above 
 Two collectors: :class:`RowSlices` for exhaustive comparison, where each batch holds every pair
 of its records of one set (a slice of rows), so that those records' best are final at once and
 the other set's are kept as a running table of its best scores (no sort of the pairs held);
-and :class:`BestK` for pairs in any order and with repeats (LSH bands), pruned by sorting the
+and :class:`BestK` for pairs in any order (LSH bands), pruned by sorting the
 pairs held whenever they have doubled.
 """
 
@@ -112,13 +112,12 @@ class RowSlices(_Histogram):
 
 
 class BestK(_Histogram):
-    """Pairs offered in any order, possibly more than once (``repeats``: LSH bands; a pair is
-    then kept once, and its histogram count may include a repeat offered after it was dropped)."""
+    """Pairs offered in any order, each once (LSH bands, :func:`.blocking.candidate_pairs`)."""
 
-    def __init__(self, k_left: int, k_right: int, n_left: int, n_right: int, *, repeats: bool = False):
+    def __init__(self, k_left: int, k_right: int):
         super().__init__()
         _check(k_left, k_right)
-        self.k_left, self.k_right, self.n_right, self.repeats = k_left, k_right, n_right, repeats
+        self.k_left, self.k_right = k_left, k_right
         self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._held = 0
         self._next_prune = MIN_COMPACT
@@ -144,9 +143,6 @@ class BestK(_Histogram):
         if not self._parts:
             return
         i, j, s = (np.concatenate(column) for column in zip(*self._parts))
-        if self.repeats:
-            _, first = np.unique(i.astype(np.int64) * max(self.n_right, 1) + j, return_index=True)
-            i, j, s = i[first], j[first], s[first]
         keep = within_best(i, s, self.k_left) | within_best(j, s, self.k_right)
         self._parts = [(i[keep], j[keep], s[keep])]
         self._held = int(keep.sum())

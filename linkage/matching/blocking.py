@@ -45,12 +45,15 @@ def candidate_pairs(
     chunk_pairs: int = 4_000_000,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(ia, ib)`` int32 candidate pairs, band by band and in chunks of about
-    ``chunk_pairs``. A pair that collides in several bands is yielded once per band."""
+    ``chunk_pairs``. A pair that collides in several bands is yielded once, in the first band
+    that proposes it, so that scores counted from the pairs count each pair once."""
     if len(a) == 0 or len(b) == 0:
         return
     positions = band_positions(clk_bits, params)
     keys_a = kernel.lsh_keys(a, positions)
     keys_b = kernel.lsh_keys(b, positions)
+    skipped: list[np.ndarray] = []
+    """Per band before this one, its keys whose bucket was skipped (those proposed nothing)."""
     for band in range(positions.shape[0]):
         # Both sides sorted: the lookups then walk the sorted keys of b in order.
         order_b = np.argsort(keys_b[band]).astype(np.int32)
@@ -58,8 +61,25 @@ def candidate_pairs(
         sorted_b, sorted_a = keys_b[band][order_b], keys_a[band][order_a]
         lo = np.searchsorted(sorted_b, sorted_a, side="left")
         counts = np.searchsorted(sorted_b, sorted_a, side="right") - lo
-        counts[counts > params.max_bucket] = 0
-        yield from _expand(order_a, lo, counts, order_b, chunk_pairs)
+        crowded = counts > params.max_bucket
+        skipped.append(np.unique(sorted_a[crowded]))
+        counts[crowded] = 0
+        for ia, ib in _expand(order_a, lo, counts, order_b, chunk_pairs):
+            first = ~_proposed_before(keys_a, keys_b, skipped, band, ia, ib)
+            yield ia[first], ib[first]
+
+
+def _proposed_before(keys_a: np.ndarray, keys_b: np.ndarray, skipped: list[np.ndarray], band: int,
+                     ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Pairs that an earlier band already proposed: equal keys there, in a bucket not skipped."""
+    seen = np.zeros(len(ia), dtype=bool)
+    for earlier in range(band):
+        key = keys_a[earlier, ia]
+        agree = key == keys_b[earlier, ib]
+        if len(skipped[earlier]):
+            agree &= ~np.isin(key, skipped[earlier])
+        seen |= agree
+    return seen
 
 
 def _expand(

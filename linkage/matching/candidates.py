@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linkage.matching import blocking, kernel
-from linkage.matching.best_k import BestK, RowSlices
+from linkage.matching import blocking, kernel, match_model
+from linkage.matching.best_k import BestK, RowSlices, within_best
 
 BRUTE_FORCE_LIMIT = 40_000_000_000
 """Comparisons per pair of sets compared exhaustively before LSH blocking takes over, for
@@ -52,10 +52,18 @@ SLICE_PAIRS = 8_000_000
 """Pairs above the floor one kernel call may return (12 bytes each); slices of rows are sized
 to find about half of it."""
 FIRST_SLICE_COMPARISONS = 200_000_000
+SETTLED_SCORE = 0.9
+"""Beyond the exhaustive budget, a record of the smaller set whose best LSH pair scores at
+least this keeps its LSH pairs; LSH finds 0.9998 of the true pairs above it (docs/matching.md),
+so every other record is compared with all of the larger set."""
 PARTITION_COMPARISONS = 20_000_000_000
 """Comparisons per partition of the grid when an executor is given: some 5 s of the AVX-512
 kernel on two cores, and 60 partitions for Belgium's register against its open education
 records."""
+
+
+METHODS = ("lsh", "lsh+all pairs", "all pairs")
+"""How candidates were found, from the one that may miss most pairs."""
 
 
 @dataclass
@@ -65,7 +73,7 @@ class Candidates:
     scores: np.ndarray
     floor: float
     method: str
-    """``"all pairs"`` or ``"lsh"``."""
+    """One of :data:`METHODS`."""
     scored: int
     """Pairs whose score was computed."""
     histogram: np.ndarray
@@ -123,11 +131,57 @@ def find(
     if exhaustive:
         (ia, ib, scores), histogram, offered, vetoed = _all_pairs(a, b, floor, ks, veto, executor)
         return Candidates(ia, ib, scores, floor, "all pairs", len(a) * len(b), histogram, offered, vetoed)
-    keep = _Vetoed(BestK(*ks, len(a), len(b), repeats=True), veto)
-    scored = _lsh(a, b, clk_bits, floor, lsh, keep)
-    ia, ib, scores = keep.collector.result()
-    return Candidates(ia, ib, scores, floor, "lsh", scored, keep.collector.histogram, keep.collector.offered,
-                      keep.vetoed)
+    if method == "lsh":
+        keep = _Vetoed(BestK(*ks), veto)
+        scored = _lsh(a, b, clk_bits, floor, lsh, keep)
+        ia, ib, scores = keep.collector.result()
+        return Candidates(ia, ib, scores, floor, "lsh", scored, keep.collector.histogram, keep.collector.offered,
+                          keep.vetoed)
+    return _settled_by_lsh(a, b, clk_bits, floor, lsh, ks, veto, executor)
+
+
+def _settled_by_lsh(a: np.ndarray, b: np.ndarray, clk_bits: int, floor: float, params: blocking.LshParameters,
+                    ks: tuple[int, int], veto: RegisterVeto | None, executor: Executor | None) -> Candidates:
+    """Blocking that keeps recall: the records of the smaller set for which LSH finds a pair
+    scoring at least ``SETTLED_SCORE`` keep their LSH pairs; every other one (its partner
+    borderline, or none at all) is compared with all of the larger set."""
+    small_is_a = len(a) <= len(b)
+    best, scored = _best_by_lsh(a, b, clk_bits, params, veto, small_is_a)
+    parts, histogram, offered, vetoed = [], np.zeros(match_model.BINS, dtype=np.int64), 0, 0
+    for chosen, by_lsh in ((np.flatnonzero(best >= SETTLED_SCORE), True), (np.flatnonzero(best < SETTLED_SCORE), False)):
+        sub_a, sub_b = (a[chosen], b) if small_is_a else (a, b[chosen])
+        sub_veto = None if veto is None else (RegisterVeto(veto.left[chosen], veto.right) if small_is_a
+                                              else RegisterVeto(veto.left, veto.right[chosen]))
+        if by_lsh:
+            keep = _Vetoed(BestK(*ks), sub_veto)
+            scored += _lsh(sub_a, sub_b, clk_bits, floor, params, keep)
+            (i, j, s), part_histogram = keep.collector.result(), keep.collector.histogram
+            part_offered, part_vetoed = keep.collector.offered, keep.vetoed
+        else:
+            (i, j, s), part_histogram, part_offered, part_vetoed = _all_pairs(sub_a, sub_b, floor, ks, sub_veto,
+                                                                              executor)
+            scored += len(sub_a) * len(sub_b)
+        parts.append((chosen[i], j, s) if small_is_a else (i, chosen[j], s))
+        histogram, offered, vetoed = histogram + part_histogram, offered + part_offered, vetoed + part_vetoed
+    i, j, s = (np.concatenate(column) for column in zip(*parts))
+    keep_pair = within_best(i, s, ks[0]) | within_best(j, s, ks[1])
+    return Candidates(i[keep_pair].astype(np.int32), j[keep_pair].astype(np.int32), s[keep_pair], floor,
+                      "lsh+all pairs", scored, histogram, offered, vetoed)
+
+
+def _best_by_lsh(a: np.ndarray, b: np.ndarray, clk_bits: int, params: blocking.LshParameters,
+                 veto: RegisterVeto | None, small_is_a: bool) -> tuple[np.ndarray, int]:
+    """Per record of the smaller set, the best score of the pairs LSH proposes (0: none),
+    and the pairs scored."""
+    best = np.zeros(len(a) if small_is_a else len(b), dtype=np.float32)
+    scored = 0
+    for ia, ib in blocking.candidate_pairs(a, b, clk_bits, params):
+        scores = kernel.pair_scores(a, b, ia, ib)
+        if veto is not None:
+            scores = np.where(veto(ia, ib), np.float32(0), scores)
+        np.maximum.at(best, ia if small_is_a else ib, scores)
+        scored += len(ia)
+    return best, scored
 
 
 class _Vetoed:

@@ -31,7 +31,7 @@ def test_kept_pairs_are_each_records_best_whatever_the_batches(monkeypatch, seed
     rng = np.random.default_rng(seed)
     i, j, s = _pairs(rng)
     monkeypatch.setattr(best_k, "MIN_COMPACT", 50)                     # prune often
-    keep = BestK(3, 2, 40, 40)
+    keep = BestK(3, 2)
     for batch in np.array_split(rng.permutation(len(s)), 17):
         keep.add(i[batch], j[batch], s[batch])
     ki, kj, ks = keep.result()
@@ -56,19 +56,6 @@ def test_slices_of_complete_rows_keep_the_same_pairs(seed, complete):
     assert keep.histogram.sum() == len(s) and len(got) < len(s)
 
 
-def test_repeated_pairs_are_kept_once(monkeypatch):
-    rng = np.random.default_rng(9)
-    i, j, s = _pairs(rng, 30, 30, 400)
-    monkeypatch.setattr(best_k, "MIN_COMPACT", 40)
-    keep = BestK(2, 2, 30, 30, repeats=True)
-    for _ in range(3):                                  # every pair offered by three bands
-        for batch in np.array_split(rng.permutation(len(s)), 5):
-            keep.add(i[batch], j[batch], s[batch])
-    ki, kj, _ = keep.result()
-    got = list(zip(ki.tolist(), kj.tolist()))
-    assert len(got) == len(set(got)) and set(got) == _reference(i, j, s, 2, 2)
-
-
 def test_strictly_better_counts_ties_as_equal():
     record = np.array([0, 0, 0, 0, 1, 1])
     scores = np.array([0.9, 0.8, 0.9, 0.7, 0.5, 0.6], dtype=np.float32)
@@ -78,6 +65,6 @@ def test_strictly_better_counts_ties_as_equal():
 
 def test_k_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
-        BestK(0, 1, 1, 1)
+        BestK(0, 1)
     with pytest.raises(ValueError, match="at least 1"):
         RowSlices(1, 0, 1, 1, complete=0)

@@ -172,3 +172,16 @@ def test_a_bad_dask_cluster_is_a_clear_error(tmp_path, pop, capsys, where, messa
     assert main(["match", *inputs, "-o", str(tmp_path / "g.csv"), "--dask", where]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "g.csv").exists()
+
+
+def test_beyond_a_given_exhaustive_budget_lsh_settles_what_it_can(tmp_path, pop, capsys):
+    inputs = [str(_extract(tmp_path / f"{s.source}.parquet", s)) for s in pop.sets]
+    assert main(["match", *inputs, "-o", str(tmp_path / "all.csv")]) == 0
+    assert "comparisons, all pairs" in capsys.readouterr().out
+    assert main(["match", *inputs, "-o", str(tmp_path / "lsh.csv"), "--exhaustive-budget", "1e3"]) == 0
+    assert "comparisons, lsh+all pairs" in capsys.readouterr().out
+    assert (tmp_path / "lsh.csv").read_bytes() == (tmp_path / "all.csv").read_bytes()
+    with pytest.raises(SystemExit) as stopped:
+        main(["match", *inputs, "-o", str(tmp_path / "x.csv"), "--exhaustive-budget", "lots"])
+    assert stopped.value.code == 2
+    assert "'lots' is not a number of comparisons" in capsys.readouterr().err

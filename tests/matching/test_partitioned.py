@@ -55,3 +55,29 @@ def test_a_partitioned_link_gives_the_same_groups_and_figures(monkeypatch):
     for figures in (split.quality, alone.quality):
         figures.pop("seconds")
     assert split.quality == alone.quality and split.threshold == alone.threshold
+
+
+def test_beyond_the_budget_records_lsh_cannot_settle_are_compared_with_everyone():
+    """The records whose partner is borderline (LSH misses most of them) still find it."""
+    rng = np.random.default_rng(31)
+    people = random_clks(rng, 3000)
+    a = perturb(rng, people, 0.02)
+    b_close = perturb(rng, people[:300], 0.01)                        # LSH finds these
+    b_far = perturb(rng, people[300:600], 0.2)                        # Dice about 0.65: borderline
+    b = np.concatenate([b_close, b_far, random_clks(rng, 100)])       # and 100 without a partner
+    aw, bw = kernel.as_words(a), kernel.as_words(b)
+    every = candidates.find(aw, bw, 1024, 0.5, "none")
+    lsh = candidates.find(aw, bw, 1024, 0.5, "lsh")
+    settled = candidates.find(aw, bw, 1024, 0.5, "auto", exhaustive_limit=0)
+    true = {(p, p) for p in range(600)}
+
+    def found(c):
+        return set(zip(c.ia.tolist(), c.ib.tolist())) & true
+
+    assert len(found(lsh)) < 450                                       # LSH alone loses the borderline
+    assert found(settled) == found(every) == true
+    assert settled.method == "lsh+all pairs" and settled.scored < every.scored * 0.6
+    # the settled records are the close ones: the others' pairs are those of all pairs
+    far = settled.ib >= 300
+    assert sorted(zip(settled.ia[far].tolist(), settled.ib[far].tolist())) == \
+        sorted((i, j) for i, j in zip(every.ia.tolist(), every.ib.tolist()) if j >= 300)
