@@ -17,7 +17,8 @@ Run: ``.venv/bin/python bench/bench_scale.py`` (1 % and 2 % of Flanders, a few m
 ``BENCH_SIZE=full`` for 10 % and 20 % (KSZ 670,000 and 1.34 million; about 6 minutes);
 ``BENCH_FRACTIONS=0.05,1.0`` for any two fractions: 1.0 is Flanders itself, measured rather than
 extrapolated (about 35 minutes, 8 GB for the generator; run it under ``../shared/tools/capped``).
-Files go to bench-out/scale/.
+``BENCH_EXHAUSTIVE_BUDGET`` and ``BENCH_DASK`` pass ``--exhaustive-budget`` and ``--dask`` to
+``linkage match`` (see MATCH_OPTIONS). Files go to bench-out/scale/.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ SEED = 6_062_026
 WORKERS = 2
 TARGETS = {"encode_rate": 40_000, "link_s": 600, "link_gb": 16}
 SCHEMA = "belgian-v2"
+MATCH_OPTIONS = tuple(option for name, flag in (("BENCH_EXHAUSTIVE_BUDGET", "--exhaustive-budget"),
+                                                ("BENCH_DASK", "--dask"))
+                      if name in os.environ for option in (flag, os.environ[name]))
+"""``BENCH_EXHAUSTIVE_BUDGET=1e10``: LSH settles what it can beyond that many comparisons per
+pair (the path Belgium takes on one machine); ``BENCH_DASK=local:2``: partitions on Dask."""
 OUT = ROOT / "bench-out" / "scale"
 
 
@@ -79,7 +85,7 @@ def measure(fraction: float, secret: Path) -> dict:
         encode_gb = max(encode_gb, step.peak_rss_gb)
         print(f"  encode {source:<12} {sizes[source]:>10,} records {step.seconds:7.1f} s "
               f"{sizes[source] / step.seconds:>9,.0f} records/s  peak {step.peak_rss_gb:.2f} GB")
-    groups, quality, step = match(folder, encoded)
+    groups, quality, step = match(folder, encoded, options=MATCH_OPTIONS)
     linked = sum(p["linked"] for p in quality["pairs"])
     print(f"  match  {sum(sizes.values()):>23,} records {step.seconds:7.1f} s  peak {step.peak_rss_gb:.2f} GB"
           f"  ({linked:,} links)")

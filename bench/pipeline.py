@@ -114,9 +114,11 @@ def encode(folder: Path, source: str, schema: str | Path, secret: Path, workers:
     return target, step
 
 
-def match(folder: Path, encoded: list[Path], tag: str = "") -> tuple[Path, dict, Step]:
+def match(folder: Path, encoded: list[Path], tag: str = "", options: tuple[str, ...] = ()) -> tuple[Path, dict, Step]:
+    """``linkage match`` with ``options`` (e.g. ``--exhaustive-budget``, ``--dask``)."""
     groups, quality = folder / f"groups{tag}.csv", folder / f"quality{tag}.json"
-    step = linkage("match", *map(str, encoded), "-o", str(groups), "--quality-json", str(quality), "--quiet")
+    step = linkage("match", *map(str, encoded), "-o", str(groups), "--quality-json", str(quality), "--quiet",
+                   *options)
     return groups, json.loads(quality.read_text()), step
 
 
