@@ -13,6 +13,7 @@ process or in worker processes (:mod:`linkage.encoding.pool`), with the same res
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from clkhash.bloomfilter import crypto_bloom_filter
@@ -21,7 +22,7 @@ from clkhash.key_derivation import generate_key_lists
 
 from linkage.encoding.blip import blip_key, flip
 from linkage.encoding.csvinput import Row
-from linkage.encoding.features import plan_features
+from linkage.encoding.features import CACHE_SIZE, plan_features
 from linkage.encoding.schema import LinkageSchema, SchemaError
 from linkage.encoding.summary import ChunkResult, Problem
 from linkage.insz import InvalidInsz, exact_token, parse_insz, token_key
@@ -69,6 +70,9 @@ class RowEncoder:
         self.clk_schema = clk_schema
         self.features = plan_features(clk_schema.fields)
         self.payload = source_spec(config.source).payload
+        self.parsers = [lru_cache(maxsize=CACHE_SIZE)(attribute.parse) for attribute in self.payload]
+        """Per payload attribute, its parser, remembering the values it has seen (they repeat:
+        codes, years, categories); a value it refuses is refused again each time."""
         index = {name: i for i, name in enumerate(config.header)}
         needed = [column for feature in self.features if feature is not None for column in feature.columns]
         needed += [attribute.name for attribute in self.payload]
@@ -181,9 +185,9 @@ class RowEncoder:
 
     def _payload(self, row: Row, problems: list[Problem]) -> dict[str, object]:
         payload = {}
-        for attribute in self.payload:
+        for attribute, parse in zip(self.payload, self.parsers):
             try:
-                payload[attribute.name] = attribute.parse(row.cells[self.index[attribute.name]])
+                payload[attribute.name] = parse(row.cells[self.index[attribute.name]])
             except PayloadError:
                 problems.append(Problem(row.line, attribute.name, expectation(attribute)))
         return payload

@@ -53,6 +53,10 @@ G_MIN = 1e-4
 """Lower bound of each side's one-to-one factor ``g`` (at most 10^4 times the odds per side)."""
 TOKEN_PAIRS = "token pairs"
 """``PairModel.method`` when the match scores were learnt from token-confirmed pairs."""
+NO_MATCHES = "em: no matches"
+"""``PairModel.method`` when the EM's matches were the non-matches' tail (:func:`separated`):
+no pair of the two sets is linked by similarity."""
+NONMATCH_BULK = 0.99
 EM_START = (20.0, 2.0)
 """Beta parameters of the starting match distribution without tokens (mean 0.91)."""
 
@@ -109,7 +113,7 @@ class PairModel:
     nonmatch: np.ndarray
     """Expected non-match candidate pairs per bin (0 below the floor's bin)."""
     method: str
-    """``"token pairs"`` or ``"em"``."""
+    """``"token pairs"``, ``"em"`` or ``NO_MATCHES``."""
     token_pairs: int
     iterations: int
     converged: bool
@@ -173,7 +177,9 @@ def histogram(scores: np.ndarray) -> np.ndarray:
 def fit(counts: np.ndarray, floor: float, left: int, right: int,
         token_scores: np.ndarray | None = None) -> PairModel:
     """Fit the model of one pair of sets from the :func:`histogram` of all its pairs at or
-    above ``floor``, the open records on each side and the token-confirmed pairs' scores."""
+    above ``floor``, the open records on each side and the token-confirmed pairs' scores.
+    Without tokens, a fit whose matches are not told apart from the non-matches
+    (:func:`separated`) leaves the pair nothing to link by similarity (``NO_MATCHES``)."""
     first = int(bin_of(np.array([floor]))[0])
     n = np.asarray(counts, dtype=np.float64)[first:]
     x = (lower_edges()[first:] + BIN_WIDTH / 2 - floor) * 10
@@ -204,8 +210,25 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
             break
     nonmatch = np.zeros(BINS)
     nonmatch[first:] = np.exp(_log_curve(curve, x))
-    return PairModel(floor, int(left), int(right), matches, match, nonmatch,
-                     TOKEN_PAIRS if use_tokens else "em", int(len(tokens)), iterations, converged)
+    method = TOKEN_PAIRS if use_tokens else "em"
+    if not use_tokens and not separated(match, nonmatch, matches):
+        matches, method = 0.0, NO_MATCHES
+    return PairModel(floor, int(left), int(right), matches, match, nonmatch, method, int(len(tokens)),
+                     iterations, converged)
+
+
+def separated(match: np.ndarray, nonmatch: np.ndarray, matches: float) -> bool:
+    """Whether the fitted matches are told apart from the non-matches: fewer non-match pairs
+    above the floor than matches (their curve's shape then says little), or more than half of
+    the matches scoring above the score below which ``NONMATCH_BULK`` of the non-matches lie.
+    Without tokens the EM can take the heavy tail of millions of non-matches for a bump of
+    matches (two sources that share nobody: all of Flanders' integration and education
+    extracts gave 99,819 "matches" with a median score of 0.545, and 186 false links); such a
+    fit says nothing about matches."""
+    if float(nonmatch.sum()) < matches:
+        return True
+    bulk = int(np.searchsorted(np.cumsum(nonmatch) / float(nonmatch.sum()), NONMATCH_BULK))
+    return int(np.searchsorted(np.cumsum(match), 0.5)) > bulk
 
 
 def _token_distribution(scores: np.ndarray) -> np.ndarray:

@@ -112,3 +112,26 @@ def test_mutual_best_settles_ties_the_same_way_whatever_the_order_of_the_pairs()
                         gb[order][mutual_best(ga[order], gb[order], scores[order], set_of)].tolist()))
               for order in ([0, 1, 2], [1, 0, 2], [2, 1, 0])}
     assert chosen == {((0, 2),)}
+
+
+def _heavy_tail(floor_bin: int) -> np.ndarray:
+    """Non-matches only, millions of them, falling from the floor with a heavier tail than one
+    curve holds (the shape of two large sources that share nobody)."""
+    k = np.arange(match_model.BINS - floor_bin, dtype=np.float64)
+    counts = np.zeros(match_model.BINS)
+    counts[floor_bin:] = np.floor(1.1e6 * 0.82 ** k + 2.0e4 * 0.93 ** k)
+    return counts
+
+
+def test_without_tokens_a_heavy_non_match_tail_is_not_taken_for_matches():
+    first = int(match_model.bin_of(np.array([0.5]))[0])
+    model = fit(_heavy_tail(first), 0.5, 100_000, 1_200_000)
+    assert model.method == match_model.NO_MATCHES and model.expected_matches == 0
+    assert model.threshold(True) is None and model.threshold(False) is None
+    # a tail of 200,000 non-matches (some 10 per open record, where the floor puts it) with
+    # 3,000 true matches around 0.9: those are found and counted
+    rng = np.random.default_rng(3)
+    with_matches = np.floor(_heavy_tail(first) * 0.03) + histogram(np.clip(rng.normal(0.9, 0.03, 3000), 0, 0.999))
+    model = fit(with_matches, 0.5, 20_000, 1_200_000)
+    assert model.method == "em" and model.expected_matches == pytest.approx(3000, rel=0.1)
+    assert model.threshold(True) is not None and model.threshold(True) < 0.85
