@@ -10,15 +10,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from clients.dask_cluster import Cluster, dask_cluster
 from linkage.extract import load_encoded
 from linkage.origin import origin_groups
 from linkage.origin.rules import FIELDS
 from linkage.files import write_atomic
 from linkage.matching import MatchingError, encoded_set, link
-from linkage.matching.candidates import brute_force_limit
 from linkage.matching.groups_csv import write_groups
 from linkage.matching.linkage_error import MIN_STRATUM
+from server.dask_cluster import partitions
 
 
 def register(subparsers) -> None:
@@ -73,11 +72,10 @@ def run(args: argparse.Namespace) -> int:
             extract = _load(path)
             sets.append(encoded_set(extract))
             strata.append(origin_groups(extract.payload, dt.date.today()))
-        with _cluster(args.dask) as cluster:
+        with partitions(args.dask, args.exhaustive_budget) as (executor, limit):
             result = link(sets, args.threshold, report, blocking=args.blocking,
                           token_veto=not args.no_token_veto, strata=strata,
-                          executor=cluster and cluster.executor,
-                          exhaustive_limit=_budget(args.exhaustive_budget, cluster))
+                          executor=executor, exhaustive_limit=limit)
         report("writing groups", 1.0)
         rows = write_groups(args.output, [s.source for s in sets], [s.record_ids for s in sets],
                             result.group_ids, singletons=args.singletons)
@@ -95,21 +93,6 @@ def _comparisons(text: str) -> int:
     if not 0 <= value < 1e18:
         raise argparse.ArgumentTypeError(f"{text} is not a number of comparisons from 0 to 1e18")
     return int(value)
-
-
-def _budget(given: int | None, cluster: Cluster | None) -> int | None:
-    if given is not None:
-        return given
-    return None if cluster is None else brute_force_limit() * cluster.machines
-
-
-@contextmanager
-def _cluster(where: str | None) -> Iterator[Cluster | None]:
-    if where is None:
-        yield None
-        return
-    with dask_cluster(where) as cluster:
-        yield cluster
 
 
 def _load(path: str):

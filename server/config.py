@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from linkage.errors import LinkageError
+from server.dask_cluster import check_where
 
 MiB = 1024 * 1024
 CLK_RETENTION = ("until-linked", "keep")
@@ -49,6 +50,10 @@ class BrokerConfig:
     clk_bits: int = 1024
     threshold: float | None = None
     """Similarity threshold for runs; unset lets the matching engine choose."""
+    dask: str = ""
+    """Where a run's exhaustive comparisons run, in partitions: ``local:N`` (N worker processes
+    on this machine) or a Dask scheduler's address (``tcp://HOST:8786``; its workers hold CLKs:
+    inside the broker's trust boundary only); empty: in the broker process."""
     auto_run: bool = False
     """Start a run by itself when every source has a current extract not yet linked."""
     max_chunk_bytes: int = 4 * MiB
@@ -103,6 +108,10 @@ class BrokerConfig:
             raise ConfigError("upload_expiry_hours, upload_idle_seconds and retention_sweep_seconds must be positive")
         if self.metrics_listen and not _host_port(self.metrics_listen):
             raise ConfigError(f"metrics_listen {self.metrics_listen!r} must be HOST:PORT, e.g. 127.0.0.1:9464")
+        try:
+            check_where(self.dask)
+        except LinkageError as exc:
+            raise ConfigError(f"dask: {exc}") from None
         if self.threshold is not None and not 0 < self.threshold <= 1:
             raise ConfigError(f"threshold must lie in (0, 1], not {self.threshold}")
         return replace(
@@ -123,7 +132,7 @@ class BrokerConfig:
 _PATHS = {"tls_dir", "policy", "data_dir", "data_key_file", "receipt_key_file", "log_key_file", "crl_file"}
 _KNOWN = {f.name for f in fields(BrokerConfig)}
 _TYPES = {
-    "listen": str, "linkage_fingerprint": str, "log_level": str, "auto_run": bool,
+    "listen": str, "linkage_fingerprint": str, "dask": str, "log_level": str, "auto_run": bool,
     "clk_retention": str, "metrics_listen": str, "upload_expiry_hours": (int, float),
     "upload_idle_seconds": (int, float),
     "retention_sweep_seconds": (int, float),

@@ -31,6 +31,7 @@ from linkage.errors import LinkageError
 from linkage.extract import ExtractHeader, replaced_tokens
 from server import logs, metrics
 from server.config import BrokerConfig
+from server.dask_cluster import partitions
 from server.events import Recorder
 from server.keys import PERSON_KEYS, derived_key
 from server.linkage_config import LinkageConfiguration
@@ -276,7 +277,9 @@ class RunManager:
         # origin group per KSZ record, so that the recall estimated without truth is broken down
         strata = [origin_groups(payloads["ksz"].to_pydict(), _dt.date.today())
                   if source == "ksz" and "ksz" in payloads else None for source in sources]
-        result = link(sets, threshold=threshold, progress=progress, strata=strata)
+        with partitions(self.config.dask) as (executor, limit):
+            result = link(sets, threshold=threshold, progress=progress, strata=strata, executor=executor,
+                          exhaustive_limit=limit)
         self._report(run.run_id, "quality figures", 0.92)
         groups = [np.asarray(g, dtype=np.int64) for g in result.group_ids]
         origin = run.parameters["threshold_origin"] if threshold is not None else result.threshold_origin

@@ -34,6 +34,8 @@ def test_file_paths_are_relative_to_the_file_and_flags_win(tmp_path):
     ('tls_dir="a"\npolicy="b"\ndata_dir="c"\nclk_bits = "1024"', "wrong type"),
     ('tls_dir="a"\npolicy="b"\ndata_dir="c"\ncolour = 1', "unknown setting"),
     ('tls_dir="a"\npolicy="b"\ndata_dir="c"\nthreshold = 1.5', "threshold"),
+    ('tls_dir="a"\npolicy="b"\ndata_dir="c"\ndask = "cluster"', "dask: Dask cluster 'cluster' is neither local:N"),
+    ('tls_dir="a"\npolicy="b"\ndata_dir="c"\ndask = "local:0"', "from 1 to 64"),
     ("not toml [", "not valid TOML"),
 ])
 def test_bad_settings_are_explained(tmp_path, text, message):

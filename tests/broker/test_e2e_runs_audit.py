@@ -113,6 +113,26 @@ def test_given_threshold_is_used_and_recorded(uploaded, channel):
     assert json.loads(finished.parameters_json)["threshold"] == pytest.approx(0.9)
 
 
+def test_a_run_on_a_local_dask_cluster_links_as_the_broker_alone(start_broker, channel, tmp_path, monkeypatch):
+    from linkage.matching import candidates
+
+    monkeypatch.setattr(candidates, "PARTITION_COMPARISONS", 5_000)      # several partitions a pair
+    people = population_bits(400, seed=7)
+    results = []
+    for where in ("", "local:2"):
+        handle = start_broker(dask=where, data_dir=tmp_path / f"data{len(results)}")
+        for index, (source, n) in enumerate(SIZES.items()):
+            subset = people if source == "ksz" else people[index * 40:]
+            upload_extract(channel(handle, source),
+                           make_extract(tmp_path / f"{source}.parquet", source, n, people=subset, seed=index))
+        finished = watch_run(channel(handle, "operator"), start_run(channel(handle, "operator")).run_id)
+        assert finished.state == broker_pb2.RUN_STATE_COMPLETED, finished.error
+        clusters, _ = handle.store.load_run_inputs(finished.run_id)
+        results.append((clusters.sort_by([("source", "ascending"), ("record_id", "ascending")]),
+                        json.loads(finished.quality_json)["pairs"]))
+    assert results[0][0].equals(results[1][0]) and results[0][1] == results[1][1]
+
+
 def test_automatic_run_once_every_source_is_uploaded(start_broker, channel, tmp_path):
     handle = start_broker(auto_run=True)
     people = population_bits(100, seed=3)
