@@ -144,44 +144,48 @@ def _settled_by_lsh(a: np.ndarray, b: np.ndarray, clk_bits: int, floor: float, p
                     ks: tuple[int, int], veto: RegisterVeto | None, executor: Executor | None) -> Candidates:
     """Blocking that keeps recall: the records of the smaller set for which LSH finds a pair
     scoring at least ``SETTLED_SCORE`` keep their LSH pairs; every other one (its partner
-    borderline, or none at all) is compared with all of the larger set."""
+    borderline, or none at all) is compared with all of the larger set.
+
+    One LSH pass keeps every record's best pairs and counts, per record of the smaller set,
+    its pairs above the floor by score bin, so that the histogram and counts of the settled
+    records can be taken once it is known which they are. Dropping the other records' LSH pairs
+    afterwards is exact: their pairs with the larger set come back from the exhaustive part, so
+    any larger-set record's best are the same over the union."""
     small_is_a = len(a) <= len(b)
-    best, scored = _best_by_lsh(a, b, clk_bits, params, veto, small_is_a)
-    parts, histogram, offered, vetoed = [], np.zeros(match_model.BINS, dtype=np.int64), 0, 0
-    for chosen, by_lsh in ((np.flatnonzero(best >= SETTLED_SCORE), True), (np.flatnonzero(best < SETTLED_SCORE), False)):
-        sub_a, sub_b = (a[chosen], b) if small_is_a else (a, b[chosen])
-        sub_veto = None if veto is None else (RegisterVeto(veto.left[chosen], veto.right) if small_is_a
-                                              else RegisterVeto(veto.left, veto.right[chosen]))
-        if by_lsh:
-            keep = _Vetoed(BestK(*ks), sub_veto)
-            scored += _lsh(sub_a, sub_b, clk_bits, floor, params, keep)
-            (i, j, s), part_histogram = keep.collector.result(), keep.collector.histogram
-            part_offered, part_vetoed = keep.collector.offered, keep.vetoed
-        else:
-            (i, j, s), part_histogram, part_offered, part_vetoed = _all_pairs(sub_a, sub_b, floor, ks, sub_veto,
-                                                                              executor)
-            scored += len(sub_a) * len(sub_b)
-        parts.append((chosen[i], j, s) if small_is_a else (i, chosen[j], s))
-        histogram, offered, vetoed = histogram + part_histogram, offered + part_offered, vetoed + part_vetoed
-    i, j, s = (np.concatenate(column) for column in zip(*parts))
-    keep_pair = within_best(i, s, ks[0]) | within_best(j, s, ks[1])
-    return Candidates(i[keep_pair].astype(np.int32), j[keep_pair].astype(np.int32), s[keep_pair], floor,
-                      "lsh+all pairs", scored, histogram, offered, vetoed)
-
-
-def _best_by_lsh(a: np.ndarray, b: np.ndarray, clk_bits: int, params: blocking.LshParameters,
-                 veto: RegisterVeto | None, small_is_a: bool) -> tuple[np.ndarray, int]:
-    """Per record of the smaller set, the best score of the pairs LSH proposes (0: none),
-    and the pairs scored."""
-    best = np.zeros(len(a) if small_is_a else len(b), dtype=np.float32)
-    scored = 0
+    n_small = len(a) if small_is_a else len(b)
+    first = int(match_model.bin_of(np.array([floor]))[0])
+    counts = np.zeros((n_small, match_model.BINS - first), dtype=np.uint32)
+    vetoed_by = np.zeros(n_small, dtype=np.int64)
+    best = np.zeros(n_small, dtype=np.float32)
+    collector, scored = BestK(*ks), 0
     for ia, ib in blocking.candidate_pairs(a, b, clk_bits, params):
         scores = kernel.pair_scores(a, b, ia, ib)
-        if veto is not None:
-            scores = np.where(veto(ia, ib), np.float32(0), scores)
-        np.maximum.at(best, ia if small_is_a else ib, scores)
         scored += len(ia)
-    return best, scored
+        small = ia if small_is_a else ib
+        keep = scores >= floor
+        if veto is not None:
+            out = keep & veto(ia, ib)
+            np.add.at(vetoed_by, small[out], 1)
+            keep &= ~out
+        np.maximum.at(best, small[keep], scores[keep])
+        np.add.at(counts, (small[keep], match_model.bin_of(scores[keep]) - first), 1)
+        collector.add(ia[keep], ib[keep], scores[keep])
+    settled = best >= SETTLED_SCORE
+    i, j, s = collector.result()
+    by_lsh = settled[i if small_is_a else j]
+    histogram = np.zeros(match_model.BINS, dtype=np.int64)
+    histogram[first:] = counts[settled].sum(axis=0, dtype=np.int64)
+    rest = np.flatnonzero(~settled)
+    sub_a, sub_b = (a[rest], b) if small_is_a else (a, b[rest])
+    sub_veto = None if veto is None else (RegisterVeto(veto.left[rest], veto.right) if small_is_a
+                                          else RegisterVeto(veto.left, veto.right[rest]))
+    (ri, rj, rs), rest_histogram, rest_offered, rest_vetoed = _all_pairs(sub_a, sub_b, floor, ks, sub_veto, executor)
+    ri, rj = (rest[ri], rj) if small_is_a else (ri, rest[rj])
+    i, j, s = np.r_[i[by_lsh], ri], np.r_[j[by_lsh], rj], np.r_[s[by_lsh], rs]
+    keep_pair = within_best(i, s, ks[0]) | within_best(j, s, ks[1])
+    return Candidates(i[keep_pair].astype(np.int32), j[keep_pair].astype(np.int32), s[keep_pair], floor,
+                      "lsh+all pairs", scored + len(sub_a) * len(sub_b), histogram + rest_histogram,
+                      int(histogram.sum()) + rest_offered, int(vetoed_by[settled].sum()) + rest_vetoed)
 
 
 class _Vetoed:

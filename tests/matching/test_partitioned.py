@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from linkage.matching import candidates, kernel, link
+from linkage.matching import best_k, candidates, kernel, link, match_model
 
 from .helpers import perturb, population, random_clks
 
@@ -81,3 +81,35 @@ def test_beyond_the_budget_records_lsh_cannot_settle_are_compared_with_everyone(
     far = settled.ib >= 300
     assert sorted(zip(settled.ia[far].tolist(), settled.ib[far].tolist())) == \
         sorted((i, j) for i, j in zip(every.ia.tolist(), every.ib.tolist()) if j >= 300)
+
+
+@pytest.mark.parametrize("small_first", [True, False])
+def test_settled_records_keep_exactly_their_lsh_pairs_and_the_others_all_pairs(small_first):
+    rng = np.random.default_rng(41)
+    people = random_clks(rng, 2000)
+    a = perturb(rng, people, 0.02)
+    b = np.concatenate([perturb(rng, people[:200], 0.01), perturb(rng, people[200:400], 0.2), random_clks(rng, 50)])
+    aw, bw = kernel.as_words(a), kernel.as_words(b)
+    veto = candidates.RegisterVeto(np.where(rng.random(2000) < 0.3, rng.integers(0, 3, 2000), -1),
+                                   np.where(rng.random(250 + 200) < 0.3, rng.integers(0, 3, 450), -1))
+    if small_first:
+        aw, bw, veto = bw, aw, veto.swapped()
+    got = candidates.find(aw, bw, 1024, 0.5, "auto", veto=veto, exhaustive_limit=0)
+    # the reference, from the definition: LSH alone for the settled, all pairs for the others
+    lsh = candidates.find(aw, bw, 1024, 0.5, "lsh", veto=veto, best=10**6, best_of_larger=10**6)
+    small_ids = lsh.ia if small_first else lsh.ib
+    best = np.zeros(450, np.float32)
+    np.maximum.at(best, small_ids, lsh.scores)
+    settled = best >= candidates.SETTLED_SCORE
+    every = candidates.find(aw, bw, 1024, 0.5, "none", veto=veto, best=10**6, best_of_larger=10**6)
+    every_small = every.ia if small_first else every.ib
+    pool_i = np.r_[lsh.ia[settled[small_ids]], every.ia[~settled[every_small]]]
+    pool_j = np.r_[lsh.ib[settled[small_ids]], every.ib[~settled[every_small]]]
+    pool_s = np.r_[lsh.scores[settled[small_ids]], every.scores[~settled[every_small]]]
+    ks = (10, 2) if small_first else (2, 10)
+    keep = best_k.within_best(pool_i, pool_s, ks[0]) | best_k.within_best(pool_j, pool_s, ks[1])
+    assert sorted(zip(got.ia.tolist(), got.ib.tolist(), got.scores.tolist())) == \
+        sorted(zip(pool_i[keep].tolist(), pool_j[keep].tolist(), pool_s[keep].tolist()))
+    expected_histogram = match_model.histogram(pool_s)
+    assert (got.histogram == expected_histogram).all() and got.above_floor == len(pool_s)
+    assert 0 < settled.sum() < 450 and got.vetoed > 0
