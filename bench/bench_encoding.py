@@ -49,7 +49,7 @@ def people(n: int, rng: random.Random) -> list[dict]:
     fakers = {locale: Faker(locale) for locale, _ in LOCALES}
     for seed, faker in enumerate(fakers.values()):
         faker.seed_instance(rng.randrange(1 << 30) + seed)
-    locales = rng.choices([l for l, _ in LOCALES], [w for _, w in LOCALES], k=n)
+    locales = rng.choices([locale for locale, _ in LOCALES], [w for _, w in LOCALES], k=n)
     rows = []
     for i, locale in enumerate(locales):
         faker = fakers[locale]

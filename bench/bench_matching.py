@@ -155,7 +155,7 @@ def bench_blocking(rng: np.random.Generator) -> None:
         found = np.isin(np.arange(BLOCKING_N, dtype=np.int64) * (BLOCKING_N + 1), distinct)
         rr = 1 - len(distinct) / BLOCKING_N**2
 
-        def pc(lo, hi):
+        def pc(lo, hi, found=found):
             sel = (truth >= lo) & (truth < hi)
             return found[sel].mean() if sel.any() else float("nan")
 

@@ -316,7 +316,7 @@ class AttackerModel:
             reduced = obj - self.R[lp.rows].T @ row_dual
             for var in np.flatnonzero((np.abs(reduced) > 1e-9) & self.fixed_mask):
                 add(tuple(self.fixed_by.get(int(var), ())))
-        for var, coef in vec.items():
+        for var in vec:
             if self.fixed_mask[var]:
                 add(tuple(self.fixed_by.get(int(var), ())))
         if groups:

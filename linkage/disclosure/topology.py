@@ -31,7 +31,8 @@ def check_classifications(tables: Sequence[Sequence[Dimension]]) -> None:
                 children.setdefault(parent, set()).add(child)
         memo: dict[str, frozenset[str]] = {}
 
-        def expand(node: str, path: tuple = ()) -> frozenset[str]:
+        def expand(node: str, path: tuple = (), memo: dict[str, frozenset[str]] = memo,
+                   children: dict[str, set[str]] = children, name: str = name) -> frozenset[str]:
             if node in memo:
                 return memo[node]
             if node in path:
@@ -45,7 +46,7 @@ def check_classifications(tables: Sequence[Sequence[Dimension]]) -> None:
 
         universe = None
         for dim in dims:
-            for child, parent in dim.parents.items():
+            for parent in dim.parents.values():
                 own = _own_leaves(dim, parent)
                 if frozenset().union(*(expand(x) for x in own)) != expand(parent):
                     raise LedgerError(

@@ -90,8 +90,8 @@ def _not_utf8(path) -> InputError:
             try:
                 line.decode("utf-8")
             except UnicodeDecodeError:
-                break
-    return InputError(f"{path}: line {number} is not UTF-8 text; save the file as UTF-8")
+                return InputError(f"{path}: line {number} is not UTF-8 text; save the file as UTF-8")
+    return InputError(f"{path}: is not UTF-8 text (a character spans two lines); save the file as UTF-8")
 
 
 def _rows(reader, path) -> Iterator[Row]:

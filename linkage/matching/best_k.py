@@ -72,9 +72,10 @@ class RowSlices(_Histogram):
 
     def shift_rows(self, offset: int) -> None:
         """Renumber the complete set's records held by ``offset`` (a partition's first row)."""
-        side = 0 if self.complete == 0 else 1
-        self._parts = [tuple(column + offset if k == side and offset else column for k, column in enumerate(part))
-                       for part in self._parts]
+        if self.complete == 0:
+            self._parts = [(i + offset, j, s, final) for i, j, s, final in self._parts]
+        else:
+            self._parts = [(i, j + offset, s, final) for i, j, s, final in self._parts]
 
     def merge(self, other: "RowSlices") -> None:
         """Take in a partition of the same grid (other rows of the complete set, the same
