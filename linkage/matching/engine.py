@@ -342,7 +342,7 @@ def _search(records: Records, tokens, has: np.ndarray, p: int, q: int, left: np.
         np.concatenate([ib for _, ib, _ in parts]),
         np.concatenate([found.scores for _, _, found in parts]),
         floor, min(methods, key=candidate_search.METHODS.index), sum(found.scored for _, _, found in parts),
-        sum(found.histogram for _, _, found in parts), sum(found.above_floor for _, _, found in parts),
+        np.sum([found.histogram for _, _, found in parts], axis=0), sum(found.above_floor for _, _, found in parts),
         sum(found.vetoed for _, _, found in parts),
     )
 

@@ -31,7 +31,7 @@ Rules, in order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 
@@ -67,7 +67,7 @@ def _token_table(token_lists: Sequence[Sequence[bytes | None] | None], names: Se
         wrong = np.flatnonzero((lengths >= 0) & (lengths != TOKEN_BYTES))
         present = np.flatnonzero(lengths == TOKEN_BYTES)
         try:
-            blobs.append(b"".join([tokens[i] for i in present.tolist()]))
+            blobs.append(b"".join([cast(bytes, tokens[i]) for i in present.tolist()]))
         except TypeError:
             wrong = np.r_[wrong, present[:1]]
         if len(wrong):
@@ -148,7 +148,7 @@ def link_tokens(
     with_token = np.bincount(records.set_of(gids), minlength=records.set_count)
     per_set = {name: {"with_token": int(with_token[k]), "duplicates_set_aside": 0, "vetoed": 0}
                for k, name in enumerate(names)}
-    stats = {"per_set": per_set, "token_groups": 0, "vetoed_records": 0, "replaced_numbers_read": 0}
+    stats: dict[str, Any] = {"per_set": per_set, "token_groups": 0, "vetoed_records": 0, "replaced_numbers_read": 0}
     if len(gids) == 0:
         return TokenLinks(cluster, excluded, register, stats)
     if replaced_lists is not None:
