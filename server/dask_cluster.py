@@ -33,7 +33,6 @@ class Cluster:
     executor: Executor
     machines: int
     """Distinct hosts among the workers: how many machines share the exhaustive comparisons."""
-    workers: int
 
 
 @contextmanager
@@ -62,7 +61,7 @@ def dask_cluster(where: str) -> Iterator[Cluster]:
         if not workers:
             raise LinkageError(f"Dask cluster {where}: the scheduler has no workers; start some with 'dask worker'")
         machines = len({urlparse(address).hostname for address in workers})
-        yield Cluster(_Scattering(client), machines, len(workers))
+        yield Cluster(_Scattering(client), machines)
     finally:
         client.close()
         if cluster is not None:

@@ -99,6 +99,10 @@ class RegisterVeto:
     def swapped(self) -> "RegisterVeto":
         return RegisterVeto(self.right, self.left)
 
+    def select(self, left=slice(None), right=slice(None)) -> "RegisterVeto":
+        """The veto for a subset of the records of either side (an index or a slice)."""
+        return RegisterVeto(self.left[left], self.right[right])
+
 
 def brute_force_limit() -> int:
     """Comparisons ``auto`` makes exhaustively in one process, for the kernel it uses."""
@@ -146,46 +150,52 @@ def _settled_by_lsh(a: np.ndarray, b: np.ndarray, clk_bits: int, floor: float, p
     scoring at least ``SETTLED_SCORE`` keep their LSH pairs; every other one (its partner
     borderline, or none at all) is compared with all of the larger set.
 
-    One LSH pass keeps every record's best pairs and counts, per record of the smaller set,
-    its pairs above the floor by score bin, so that the histogram and counts of the settled
-    records can be taken once it is known which they are. Dropping the other records' LSH pairs
-    afterwards is exact: their pairs with the larger set come back from the exhaustive part, so
-    any larger-set record's best are the same over the union."""
+    One LSH pass (:class:`_Settling`) keeps every record's best pairs and counts, per record of
+    the smaller set, its pairs above the floor by score bin, so that the histogram and counts of
+    the settled records can be taken once it is known which they are. Dropping the other records'
+    LSH pairs afterwards is exact: their pairs with the larger set come back from the exhaustive
+    part, so any larger-set record's best are the same over the union."""
     small_is_a = len(a) <= len(b)
-    n_small = len(a) if small_is_a else len(b)
-    first = int(match_model.bin_of(np.array([floor]))[0])
-    counts = np.zeros((n_small, match_model.BINS - first), dtype=np.uint32)
-    vetoed_by = np.zeros(n_small, dtype=np.int64)
-    best = np.zeros(n_small, dtype=np.float32)
-    collector, scored = BestK(*ks), 0
-    for ia, ib in blocking.candidate_pairs(a, b, clk_bits, params):
-        scores = kernel.pair_scores(a, b, ia, ib)
-        scored += len(ia)
-        small = ia if small_is_a else ib
-        keep = scores >= floor
-        if veto is not None:
-            out = keep & veto(ia, ib)
-            np.add.at(vetoed_by, small[out], 1)
-            keep &= ~out
-        np.maximum.at(best, small[keep], scores[keep])
-        np.add.at(counts, (small[keep], match_model.bin_of(scores[keep]) - first), 1)
-        collector.add(ia[keep], ib[keep], scores[keep])
-    settled = best >= SETTLED_SCORE
-    i, j, s = collector.result()
+    lsh = _Settling(ks, len(a) if small_is_a else len(b), small_is_a, floor, veto)
+    scored = _lsh(a, b, clk_bits, floor, params, lsh)
+    settled = lsh.best >= SETTLED_SCORE
+    i, j, s = lsh.collector.result()
     by_lsh = settled[i if small_is_a else j]
     histogram = np.zeros(match_model.BINS, dtype=np.int64)
-    histogram[first:] = counts[settled].sum(axis=0, dtype=np.int64)
+    histogram[lsh.first:] = lsh.counts[settled].sum(axis=0, dtype=np.int64)
     rest = np.flatnonzero(~settled)
     sub_a, sub_b = (a[rest], b) if small_is_a else (a, b[rest])
-    sub_veto = None if veto is None else (RegisterVeto(veto.left[rest], veto.right) if small_is_a
-                                          else RegisterVeto(veto.left, veto.right[rest]))
+    sub_veto = None if veto is None else (veto.select(left=rest) if small_is_a else veto.select(right=rest))
     (ri, rj, rs), rest_histogram, rest_offered, rest_vetoed = _all_pairs(sub_a, sub_b, floor, ks, sub_veto, executor)
     ri, rj = (rest[ri], rj) if small_is_a else (ri, rest[rj])
     i, j, s = np.r_[i[by_lsh], ri], np.r_[j[by_lsh], rj], np.r_[s[by_lsh], rs]
     keep_pair = within_best(i, s, ks[0]) | within_best(j, s, ks[1])
     return Candidates(i[keep_pair].astype(np.int32), j[keep_pair].astype(np.int32), s[keep_pair], floor,
                       "lsh+all pairs", scored + len(sub_a) * len(sub_b), histogram + rest_histogram,
-                      int(histogram.sum()) + rest_offered, int(vetoed_by[settled].sum()) + rest_vetoed)
+                      int(histogram.sum()) + rest_offered, int(lsh.vetoed_by[settled].sum()) + rest_vetoed)
+
+
+class _Settling:
+    """The LSH pairs above the floor, kept by :class:`BestK` after the veto, and per record of
+    the smaller set: its best score, its pairs per score bin and its pairs vetoed."""
+
+    def __init__(self, ks: tuple[int, int], n_small: int, small_is_a: bool, floor: float,
+                 veto: RegisterVeto | None):
+        self.collector, self.small_is_a, self.veto = BestK(*ks), small_is_a, veto
+        self.first = int(match_model.bin_of(np.array([floor]))[0])
+        self.counts = np.zeros((n_small, match_model.BINS - self.first), dtype=np.uint32)
+        self.vetoed_by = np.zeros(n_small, dtype=np.int64)
+        self.best = np.zeros(n_small, dtype=np.float32)
+
+    def add(self, i: np.ndarray, j: np.ndarray, scores: np.ndarray) -> None:
+        small = i if self.small_is_a else j
+        if self.veto is not None:
+            out = self.veto(i, j)
+            np.add.at(self.vetoed_by, small[out], 1)
+            i, j, scores, small = i[~out], j[~out], scores[~out], small[~out]
+        np.maximum.at(self.best, small, scores)
+        np.add.at(self.counts, (small, match_model.bin_of(scores) - self.first), 1)
+        self.collector.add(i, j, scores)
 
 
 class _Vetoed:
@@ -212,8 +222,8 @@ def _all_pairs(a: np.ndarray, b: np.ndarray, floor: float, ks: tuple[int, int], 
     if veto is not None and not slicing_a:
         veto = veto.swapped()
     bounds = _partitions(len(rows), len(other), executor)
-    jobs = [(rows[lo:hi], other, lo, floor, k_rows, k_other,
-             None if veto is None else RegisterVeto(veto.left[lo:hi], veto.right)) for lo, hi in bounds]
+    jobs = [(rows[lo:hi], other, lo, floor, k_rows, k_other, None if veto is None else veto.select(left=slice(lo, hi)))
+            for lo, hi in bounds]
     done = executor.map(compare_rows, *zip(*jobs)) if executor is not None and len(jobs) > 1 \
         else (compare_rows(*job) for job in jobs)
     merged, vetoed = RowSlices(k_rows, k_other, len(rows), len(other), complete=0), 0
@@ -240,7 +250,7 @@ def compare_rows(rows: np.ndarray, other: np.ndarray, first_row: int, floor: flo
     pairs it keeps carry the larger set's row numbers; also returned: the pairs vetoed."""
     # arrays received from another process may sit at any offset of a message buffer
     rows, other = (np.require(x, requirements=("C", "A")) for x in (rows, other))
-    collector = RowSlices(k_rows, k_other, first_row + len(rows), len(other), complete=0)
+    collector = RowSlices(k_rows, k_other, len(rows), len(other), complete=0)
     keep = _Vetoed(collector, veto)
     step = max(1, FIRST_SLICE_COMPARISONS // max(len(other), 1))
     start = 0
@@ -260,9 +270,9 @@ def compare_rows(rows: np.ndarray, other: np.ndarray, first_row: int, floor: flo
     return collector, keep.vetoed
 
 
-def _lsh(a, b, clk_bits, floor, params, keep: _Vetoed) -> int:
-    """Blocked search, the smaller set indexed and the larger one probing; returns the pairs
-    scored."""
+def _lsh(a, b, clk_bits, floor, params, keep: _Vetoed | _Settling) -> int:
+    """Blocked search, the smaller set indexed and the larger one probing: the pairs scoring at
+    least ``floor`` go to ``keep`` as pairs of ``a`` and ``b``; returns the pairs scored."""
     flip = len(a) < len(b)
     large, small = (b, a) if flip else (a, b)
     scored = 0

@@ -40,6 +40,7 @@ from linkage.matching.errors import MatchingError
 from linkage.matching.records import Records
 
 TOKEN_BYTES = 32
+TOKEN_WORDS = TOKEN_BYTES // 8
 REGISTER_KIND = KIND_BYTE["nn"]
 
 
@@ -76,7 +77,7 @@ def _token_table(token_lists: Sequence[Sequence[bytes | None] | None], names: Se
                 "re-encode the file with 'linkage encode'"
             )
         gids.append(present + records.offsets[k])
-    table = np.frombuffer(b"".join(blobs), dtype=np.uint64).reshape(-1, TOKEN_BYTES // 8)
+    table = np.frombuffer(b"".join(blobs), dtype=np.uint64).reshape(-1, TOKEN_WORDS)
     return np.concatenate(gids) if gids else np.zeros(0, np.int64), table
 
 
@@ -87,32 +88,24 @@ def _read_replaced(gids: np.ndarray, table: np.ndarray, replaced_gids: np.ndarra
     and ``replaced_gids`` are ascending."""
     at = np.searchsorted(gids, replaced_gids)
     own = (at < len(gids)) & (gids[np.minimum(at, len(gids) - 1)] == replaced_gids)
-    old, new = _as_keys(replaced[own]), _as_keys(table[at[own]])
+    # the distinct (old, new) claims, sorted by the old number; one claimed twice is ambiguous
+    claims = np.unique(_as_keys(np.concatenate([replaced[own], table[at[own]]], axis=1)))
+    claims = claims.view(np.uint64).reshape(-1, 2 * TOKEN_WORDS)
+    old, first, times = np.unique(_as_keys(claims[:, :TOKEN_WORDS]), return_index=True, return_counts=True)
+    old, new = old[times == 1], claims[first[times == 1], TOKEN_WORDS:]
     if len(old) == 0:
         return table, 0
-    order = np.argsort(old, kind="stable")
-    old, new = old[order], new[order]
-    first = np.r_[True, old[1:] != old[:-1]]
-    starts = np.flatnonzero(first)
-    # An old number claimed by two different current numbers is ambiguous: dropped (a group
-    # holding two different values has two adjacent ones that differ).
-    clash = np.r_[False, (old[1:] == old[:-1]) & (new[1:] != new[:-1])]
-    ambiguous = np.zeros(len(starts), dtype=bool)
-    ambiguous[np.cumsum(first)[clash] - 1] = True
-    old, new = old[starts[~ambiguous]], new[starts[~ambiguous]]
     keys = _as_keys(table)
-    at = np.minimum(np.searchsorted(old, keys), len(old) - 1) if len(old) else np.zeros(0, np.int64)
-    hit = np.flatnonzero(old[at] == keys) if len(old) else at
-    if len(hit) == 0:
-        return table, 0
+    at = np.minimum(np.searchsorted(old, keys), len(old) - 1)
+    hit = np.flatnonzero(old[at] == keys)
     table = table.copy()
-    table[hit] = new[at[hit]].view(np.uint64).reshape(-1, TOKEN_BYTES // 8)
+    table[hit] = new[at[hit]]
     return table, int(len(hit))
 
 
 def _as_keys(table: np.ndarray) -> np.ndarray:
-    """``(T, 4)`` uint64 tokens as ``T`` sortable 32-byte values."""
-    return np.ascontiguousarray(table).view(np.dtype((np.void, TOKEN_BYTES))).ravel()
+    """``(T, w)`` uint64 rows as ``T`` sortable values of ``8 w`` bytes."""
+    return np.ascontiguousarray(table).view(np.dtype((np.void, 8 * table.shape[1]))).ravel()
 
 
 def _sort_tokens(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
