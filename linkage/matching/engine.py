@@ -212,7 +212,7 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         floors.append(cands.floor)
         found.append((records.offsets[p] + cands.ia, records.offsets[q] + cands.ib, cands.scores))
         links.append(PairLinks(p, q, *found[-1], records.offsets[p] + left, records.offsets[q] + right,
-                               tokens.cluster, tokens.excluded, set_of, cands.histogram))
+                               tokens.cluster, tokens.excluded, set_of, cands.histogram, tokens.tokened))
         spans.append(slice(start, start + len(cands.scores)))
         start = spans[-1].stop
         reports[(p, q)] = {

@@ -53,6 +53,9 @@ class TokenLinks:
     register: np.ndarray
     """Per global record, the same number >= 0 for the same register number (rule 3), or -1:
     no token, a BIS number, or a token its CLK contradicted."""
+    tokened: np.ndarray
+    """Per global record, whether it took part in the join with its token (it holds one, and
+    was neither set aside nor vetoed), whether or not another source shares it."""
     stats: dict = field(default_factory=dict)
 
 
@@ -142,8 +145,10 @@ def link_tokens(
     per_set = {name: {"with_token": int(with_token[k]), "duplicates_set_aside": 0, "vetoed": 0}
                for k, name in enumerate(names)}
     stats: dict[str, Any] = {"per_set": per_set, "token_groups": 0, "vetoed_records": 0, "replaced_numbers_read": 0}
+    tokened = np.zeros(n, dtype=bool)
+    tokened[gids] = True
     if len(gids) == 0:
-        return TokenLinks(cluster, excluded, register, stats)
+        return TokenLinks(cluster, excluded, register, tokened, stats)
     if replaced_lists is not None:
         old = _token_table(replaced_lists, names, records, "replaced-number token")
         table, stats["replaced_numbers_read"] = _read_replaced(gids, table, *old)
@@ -164,6 +169,7 @@ def link_tokens(
         per_set[names[k]]["vetoed"] = int(np.sum(released & (sets == k)))
     stats["vetoed_records"] = int(released.sum())
     excluded[gids[aside]] = True
+    tokened[gids[aside | released]] = False
     register[gids[released]] = -1
     gids, group, sets = gids[chosen], group[chosen], sets[chosen]
 
@@ -173,6 +179,7 @@ def link_tokens(
             per_set[names[k]]["vetoed"] += int(np.sum(vetoed & (sets == k)))
         stats["vetoed_records"] += int(vetoed.sum())
         register[gids[vetoed]] = -1
+        tokened[gids[vetoed]] = False
         gids, group, sets = gids[~vetoed], group[~vetoed], sets[~vetoed]
         keep = _spans_two_sets(group, sets)
         gids, group = gids[keep], group[keep]
@@ -183,7 +190,7 @@ def link_tokens(
         sizes = np.diff(np.r_[starts, len(gids)])
         cluster[gids] = np.repeat(smallest, sizes)
         stats["token_groups"] = int(len(starts))
-    return TokenLinks(cluster, excluded, register, stats)
+    return TokenLinks(cluster, excluded, register, tokened, stats)
 
 
 def _spans_two_sets(group: np.ndarray, sets: np.ndarray) -> np.ndarray:
