@@ -99,14 +99,6 @@ class PairLinks:
     """Per record, whether it took part in the token join with a token (None: no tokens)."""
 
 
-def token_coverage(tokened: np.ndarray, has_other: np.ndarray) -> float | None:
-    """The share of a side's records holding a token (``tokened``, per record of the side)
-    that the token join found in the other set (``has_other``), or None with fewer than
-    ``MIN_TOKENED`` of them."""
-    n = int(np.count_nonzero(tokened))
-    return float(np.count_nonzero(has_other & tokened)) / n if n >= MIN_TOKENED else None
-
-
 @dataclass
 class Assignment:
     """The record-level model's weights: per candidate, that it is the partner of its
@@ -140,7 +132,7 @@ def assign(model: PairModel, links: PairLinks) -> Assignment:
     each round costs the candidates and open records of this pair, not every record of the run.
 
     Where that side's records hold tokens (at least ``MIN_TOKENED``), its open records without
-    a token are given the share with a partner that the tokens show (:func:`token_coverage`):
+    a token are given the share with a partner that the tokens show (:func:`_coverage`):
     whether a person's number was recorded does not change whether the person is in the other
     source. With that share known, the share of partners scoring below the floor is learnt too
     (:meth:`_RecordEM.run`). Open records that hold a token the other set lacks (an old or
@@ -190,8 +182,7 @@ class _RecordEM:
         self.model, self.j = model, j
         self.records = len(links.open_p if side == 0 else links.open_q)
         self.first = int(bin_of(np.array([model.floor]))[0])
-        # a float32 score equal to the floor can round into the bin below it
-        self.b = np.maximum(bin_of(links.scores), self.first)
+        self.b = bin_of(links.scores)
         self.histogram = np.asarray(links.histogram, dtype=np.float64)
         self.compared = max(float(model.left) * float(model.right), 1.0)
         self.others = float(max(model.right if side == 0 else model.left, 1))    # any of them a priori
@@ -237,13 +228,17 @@ class _RecordEM:
 
 
 def _coverage(links: PairLinks, side: int) -> float | None:
-    """The :func:`token_coverage` of ``side``'s set in the other set."""
+    """The token coverage of ``side``'s set: the share of its records holding a token that
+    the token join found in the other set, or None with fewer than ``MIN_TOKENED`` of them."""
     if links.tokened is None:
         return None
     s, t = (links.p, links.q) if side == 0 else (links.q, links.p)
-    mine = links.set_of == s
-    has_other = _holds(links.by_token, links.set_of, t)[links.by_token]
-    return token_coverage(links.tokened[mine], has_other[mine])
+    tokened = links.tokened & (links.set_of == s)
+    n = int(np.count_nonzero(tokened))
+    if n < MIN_TOKENED:
+        return None
+    found = _holds(links.by_token, links.set_of, t)[links.by_token[tokened]]
+    return float(np.count_nonzero(found)) / n
 
 
 def _spread(values: np.ndarray, opened: np.ndarray, n: int) -> np.ndarray:

@@ -87,8 +87,15 @@ def mutual_best(ga: np.ndarray, gb: np.ndarray, scores: np.ndarray, set_of: np.n
     return keep
 
 
+EDGE_TOLERANCE = 1e-4
+"""In bin widths. The kernel's float32 scores lie up to ~1e-5 bin widths below the exact
+Dice value, so a score equal to the floor or to a bin edge could fall into the bin below;
+an exact Dice value 2c/(a+b) (a+b <= 2048 bits) other than an edge lies at least 5e-4 bin
+widths from every edge, so the tolerance never moves one."""
+
+
 def bin_of(scores: np.ndarray) -> np.ndarray:
-    raw = np.floor(np.asarray(scores, dtype=np.float64) / BIN_WIDTH + 1e-9).astype(np.int64)
+    raw = np.floor(np.asarray(scores, dtype=np.float64) / BIN_WIDTH + EDGE_TOLERANCE).astype(np.int64)
     return np.clip(raw, 0, BINS - 1)
 
 

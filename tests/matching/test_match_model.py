@@ -135,3 +135,12 @@ def test_without_tokens_a_heavy_non_match_tail_is_not_taken_for_matches():
     model = fit(with_matches, 0.5, 20_000, 1_200_000)
     assert model.method == "em" and model.expected_matches == pytest.approx(3000, rel=0.1)
     assert model.threshold(True) is not None and model.threshold(True) < 0.85
+
+
+def test_float32_scores_on_a_bin_edge_fall_into_that_bin():
+    """The kernel's float32 scores lie just below an exact edge (0.57 -> 0.5699999928);
+    binned below it, a candidate at the floor fell outside the model's bins."""
+    edges = match_model.lower_edges()
+    assert np.array_equal(match_model.bin_of(edges.astype(np.float32)), np.arange(match_model.BINS))
+    exact = np.array([2 * c / t for t in (1500, 2047) for c in range(t // 4, t // 2, 7)])
+    assert np.array_equal(match_model.bin_of(exact.astype(np.float32)), match_model.bin_of(exact))
