@@ -10,7 +10,6 @@ numbers get no token: they are counted, never guessed at.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Literal
@@ -49,7 +48,7 @@ def parse_insz(raw: str | None) -> Insz | None:
     """Validate a national number in any usual notation; ``None`` when the cell is empty."""
     if raw is None or not raw.strip():
         return None
-    number = nn.compact(raw)
+    number = raw if len(raw) == 11 and raw.isascii() and raw.isdigit() else nn.compact(raw)
     if not number.isdigit():
         raise InvalidInsz("contains characters other than digits and the separators . - and space")
     if len(number) != 11:
@@ -79,5 +78,5 @@ def token_key(secret: bytes) -> bytes:
 def exact_token(insz: Insz, key: bytes) -> bytes:
     """32 bytes: the kind of number (``KIND_BYTE``), then the first 31 bytes of the
     HMAC-SHA-256 of the compact number under the token key."""
-    mac = hmac.new(key, insz.compact.encode("ascii"), hashlib.sha256).digest()
+    mac = hmac.digest(key, insz.compact.encode("ascii"), "sha256")
     return bytes([KIND_BYTE[insz.kind]]) + mac[:TOKEN_BYTES - 1]

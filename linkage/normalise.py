@@ -33,6 +33,7 @@ import datetime as _dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from linkage.errors import LinkageError
 
@@ -83,6 +84,7 @@ _SPELLING = re.compile("|".join(sorted(_SPELLING_FOLDS, key=len, reverse=True)))
 _REPEATED = re.compile(r"(\w)\1+")
 
 
+@lru_cache(maxsize=1 << 16)
 def fold_spelling(word: str) -> str:
     """One spelling for the transliterations of a name word: ``Mohammed`` and ``Mohamed`` →
     ``mohamed``; ``Youssef``, ``Yousef`` and ``Joessef`` → ``iusef``; ``Khadija`` and
@@ -90,7 +92,8 @@ def fold_spelling(word: str) -> str:
     ``oleksandr``. Letter groups that registers write differently for one sound are mapped
     to one of them (:data:`_SPELLING_FOLDS`, longest first), then doubled letters are
     collapsed, until nothing changes. The result is only hashed, never shown, so it need not
-    be a real spelling; what matters is that every provider gets the same one."""
+    be a real spelling; what matters is that every provider gets the same one. Remembered
+    per word: a register has far fewer distinct name words than names."""
     while True:
         folded = _REPEATED.sub(r"\1", _SPELLING.sub(lambda m: _SPELLING_FOLDS[m.group(0)], word))
         if folded == word:
@@ -100,14 +103,32 @@ def fold_spelling(word: str) -> str:
 
 
 def fold_text(raw: str) -> str:
-    """Case- and accent-insensitive form of any text; separators are kept as they are."""
+    """Case- and accent-insensitive form of any text; separators are kept as they are.
+    ASCII text, most of any Belgian register, only needs lower case: every Unicode step
+    below leaves it unchanged (a test compares both ways on every ASCII character)."""
+    if raw.isascii():
+        return raw.lower()
+    return _fold_unicode(raw)
+
+
+def _fold_unicode(raw: str) -> str:
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", raw).casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_TRANSLITERATION)
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+_ASCII_LETTERS = re.compile("[a-z]+")
+
+
 def _name_words(raw: str) -> list[str]:
     text = fold_text(raw).translate(_APOSTROPHES)
+    if text.isascii():
+        return _ASCII_LETTERS.findall(text)
+    return _letter_words(text)
+
+
+def _letter_words(text: str) -> list[str]:
+    """The runs of letters of folded text; every other character separates."""
     return "".join(ch if ch.isalpha() else " " for ch in text).split()
 
 

@@ -34,8 +34,10 @@ def threshold(probability: float) -> int:
     return round(probability * 256)
 
 
-def flip(clk: bytes, key: bytes, probability: float) -> bytes:
-    """``clk`` with each bit flipped where the keyed stream says so."""
-    stream = hashlib.shake_256(key + clk).digest(len(clk) * 8)
-    mask = np.frombuffer(stream, dtype=np.uint8) < threshold(probability)
-    return (np.frombuffer(clk, dtype=np.uint8) ^ np.packbits(mask)).tobytes()
+def flip(clks: bytes, width: int, key: bytes, probability: float) -> bytes:
+    """Each ``width``-byte CLK of ``clks`` (one after the other) with each bit flipped where
+    its keyed stream says so; one stream per CLK, compared and packed for all at once."""
+    streams = b"".join(hashlib.shake_256(key + clks[start:start + width]).digest(width * 8)
+                       for start in range(0, len(clks), width))
+    mask = np.frombuffer(streams, dtype=np.uint8) < threshold(probability)
+    return (np.frombuffer(clks, dtype=np.uint8) ^ np.packbits(mask)).tobytes()

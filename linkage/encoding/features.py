@@ -75,16 +75,23 @@ Cell = tuple[Union[str, None], Union[str, None]]
 for the encoding summary when the cells were noisy (``None`` when they were clean)."""
 
 
+Normalisers = dict[tuple[str, Callable[[str], Base]], Callable[[str], Base]]
+"""Cached normalisers by column and rule, shared by the features that read one column."""
+
+
 class Source:
     """Where a feature (or one part of a combined name feature) reads its value."""
 
-    def __init__(self, column: str, kind: str, part: str | None, field: FieldSpec) -> None:
+    def __init__(self, column: str, kind: str, part: str | None, field: FieldSpec,
+                 normalisers: Normalisers) -> None:
         self.column = column
         self.kind = kind
         self.part = part
-        self.normalise = lru_cache(maxsize=CACHE_SIZE)(_normaliser(kind, field))
-        """Cached per column too: a combined feature's cells rarely repeat together, but a
-        surname or a given name alone does."""
+        rule = _normaliser(kind, field)
+        self.normalise = normalisers.setdefault((column, rule), lru_cache(maxsize=CACHE_SIZE)(rule))
+        """Cached per column too, and shared: a combined feature's cells rarely repeat
+        together, but a surname or a given name alone does, and the day, month and year
+        features read one date."""
 
 
 class Feature:
@@ -235,14 +242,14 @@ def _check_format(identifier: str, kind: str, part: str | None, field: FieldSpec
         raise SchemaError(f"feature {identifier!r} needs format type {names}")
 
 
-def _sources(identifier: str, field: FieldSpec) -> list[Source]:
+def _sources(identifier: str, field: FieldSpec, normalisers: Normalisers) -> list[Source]:
     """The column(s) a feature reads; ``A+B`` combines name columns (and only those)."""
     sources = []
     for piece in identifier.split("+"):
         column, part = _split(piece)
         kind = _kind_for(column, field)
         _check_format(identifier, kind, part, field)
-        sources.append(Source(column, kind, part, field))
+        sources.append(Source(column, kind, part, field, normalisers))
     if len(sources) > 1:
         if any(source.kind not in (GIVEN_NAMES, SURNAME) for source in sources):
             raise SchemaError(f"feature {identifier!r}: only name columns can be combined with '+'")
@@ -258,12 +265,13 @@ def plan_features(fields: Sequence[FieldSpec]) -> list[Feature | None]:
     sets no bits (instead of failing clkhash's date or integer parsing).
     """
     kinds: dict[str, str] = {}
+    normalisers: Normalisers = {}
     plan: list[Feature | None] = []
     for field in fields:
         if isinstance(field, Ignore) or field.hashing_properties is None:
             plan.append(None)
             continue
-        sources = _sources(field.identifier, field)
+        sources = _sources(field.identifier, field, normalisers)
         for source in sources:
             if kinds.setdefault(source.column, source.kind) != source.kind:
                 raise SchemaError(f"features reading column {source.column!r} need different normalisation")

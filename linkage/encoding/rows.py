@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-from clkhash.bloomfilter import crypto_bloom_filter
-from clkhash.comparators import NonComparison
 from clkhash.key_derivation import generate_key_lists
 
 from linkage.encoding.blip import blip_key, flip
+from linkage.encoding.bloom import ClkBuilder
 from linkage.encoding.csvinput import Row
 from linkage.encoding.features import CACHE_SIZE, plan_features
 from linkage.encoding.schema import LinkageSchema, SchemaError
@@ -67,7 +66,6 @@ class RowEncoder:
     def __init__(self, config: EncoderConfig) -> None:
         self.config = config
         clk_schema = config.schema.clkhash_schema()
-        self.clk_schema = clk_schema
         self.features = plan_features(clk_schema.fields)
         self.payload = source_spec(config.source).payload
         self.parsers = [lru_cache(maxsize=CACHE_SIZE)(attribute.parse) for attribute in self.payload]
@@ -87,15 +85,12 @@ class RowEncoder:
         self.index = index
         self.positions = [None if feature is None else tuple(index[column] for column in feature.columns)
                           for feature in self.features]
-        self.keys = generate_key_lists(
+        keys = generate_key_lists(
             config.secret, len(clk_schema.fields), key_size=clk_schema.kdf_key_size,
             salt=clk_schema.kdf_salt, info=clk_schema.kdf_info, kdf=clk_schema.kdf_type,
             hash_algo=clk_schema.kdf_hash,
         )
-        self.comparators = [
-            NonComparison() if field.hashing_properties is None else field.hashing_properties.comparator
-            for field in clk_schema.fields
-        ]
+        self.clk_builder = ClkBuilder(clk_schema, keys)
         self.token_key = token_key(config.secret) if config.exact_column or config.replaced_column else None
         self.flip_probability = config.schema.flip_probability
         self.flip_key = blip_key(config.secret) if self.flip_probability else None
@@ -123,19 +118,13 @@ class RowEncoder:
             replaced, replaced_status = self._token(row, self.config.replaced_column)
             if not problems:
                 try:
-                    clk, _, bits = crypto_bloom_filter(values, self.comparators, self.clk_schema, self.keys)
+                    clks += self.clk_builder.clk(values)
                 except Exception as exc:  # noqa: BLE001 - defence in depth: clkhash messages repeat values
                     problems.append(Problem(row.line, "(row)", f"clkhash could not encode it ({type(exc).__name__})"))
             if problems:
                 result.problems.extend(problems)
                 result.rejected_rows += 1
                 continue
-            encoded = clk.tobytes()
-            if self.flip_key is not None:
-                encoded = flip(encoded, self.flip_key, self.flip_probability)
-                bits = int.from_bytes(encoded, "big").bit_count()
-            clks += encoded
-            result.bits_set += bits
             result.record_ids.append(record_id)
             result.lines.append(row.line)
             result.tokens.append(token)
@@ -153,6 +142,9 @@ class RowEncoder:
             if len(missing) == len(self.feature_names) and token is None:
                 result.without_identifiers += 1
         result.clks = bytes(clks)
+        if self.flip_key is not None:
+            result.clks = flip(result.clks, self.clk_builder.bytes, self.flip_key, self.flip_probability)
+        result.bits_set = int.from_bytes(result.clks, "big").bit_count()
         return result
 
     def _record_id(self, row: Row, problems: list[Problem]) -> str:

@@ -26,11 +26,12 @@ def _bits(clks) -> np.ndarray:
 def test_flips_are_keyed_reproducible_and_about_as_frequent_as_declared():
     clks = [bytes(np.random.default_rng(i).integers(0, 256, 128, dtype=np.uint8)) for i in range(200)]
     key = blip_key(SECRET)
-    flipped = [flip(clk, key, 0.1) for clk in clks]
-    assert flipped == [flip(clk, key, 0.1) for clk in clks]
+    flipped = [flip(clk, 128, key, 0.1) for clk in clks]
+    assert flipped == [flip(clk, 128, key, 0.1) for clk in clks]
+    assert flip(b"".join(clks), 128, key, 0.1) == b"".join(flipped)  # a CLK's flips depend on it alone
     share = np.mean([_bits([a]) != _bits([b]) for a, b in zip(clks, flipped)])
     assert 0.09 < share < 0.112  # 26/256 = 0.1016
-    other = [flip(clk, blip_key(b"another secret"), 0.1) for clk in clks]
+    other = [flip(clk, 128, blip_key(b"another secret"), 0.1) for clk in clks]
     assert np.mean([_bits([a]) != _bits([b]) for a, b in zip(flipped, other)]) > 0.15
 
 

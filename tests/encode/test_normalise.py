@@ -66,6 +66,19 @@ def test_ben_is_a_given_name_not_a_particle():
 names = st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
 
 
+def test_ascii_text_takes_a_short_cut_to_the_same_result():
+    for code in range(128):
+        assert normalise.fold_text(chr(code)) == normalise._fold_unicode(chr(code))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_ascii_names_fold_and_split_as_by_the_unicode_rules(raw):
+    assert normalise.fold_text(raw) == normalise._fold_unicode(raw)
+    folded = normalise.fold_text(raw).translate(normalise._APOSTROPHES)
+    assert normalise._name_words(raw) == normalise._letter_words(folded)
+
+
 @settings(max_examples=300, deadline=None)
 @given(names)
 def test_normalisation_is_idempotent(raw):
