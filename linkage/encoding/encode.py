@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
-from itertools import islice
+from array import array
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
-from linkage.encoding.csvinput import Row, count_lines, open_csv
-from linkage.encoding.pool import CHUNK_ROWS, encode_chunks
+from linkage.encoding.csvinput import count_lines, open_blocks
+from linkage.encoding.pool import encode_chunks
 from linkage.encoding.rows import EncoderConfig, RowEncoder
 from linkage.encoding.schema import LinkageSchema, load_schema
 from linkage.encoding.secret import key_check
@@ -22,6 +22,9 @@ from linkage.sources import source_spec
 
 Progress = Callable[[int, int], None]
 """Called with (rows done, rows expected) as encoding goes on."""
+PARALLEL_FROM_ROWS = 20_000
+"""Smaller inputs are encoded in one process whatever ``workers`` says: starting workers
+costs more than it saves."""
 
 
 class RejectedRows(LinkageError):
@@ -71,9 +74,9 @@ def encode_csv(
     if workers < 1:
         raise LinkageError("workers must be at least 1")
     expected = max(count_lines(input_path) - 1, 0)
-    if expected < 4 * CHUNK_ROWS:
+    if expected < PARALLEL_FROM_ROWS:
         workers = 1
-    with open_csv(input_path, delimiter) as (header, rows):
+    with open_blocks(input_path, delimiter) as (header, blocks):
         config = EncoderConfig(schema, secret, tuple(header), source, id_column, exact_column, replaced_column)
         encoder = RowEncoder(config)
         used = {column for feature in encoder.features if feature is not None for column in feature.columns}
@@ -83,7 +86,9 @@ def encode_csv(
                           ignored_columns=tuple(name for name in header if name not in used),
                           workers=workers, replaced_column=replaced_column)
         collected = _Collector(spec.payload)
-        for chunk in encode_chunks(encoder, _chunks(rows), workers):
+        for chunk in encode_chunks(encoder, blocks, workers):
+            if id_column is None:  # row numbers count from each block's start
+                chunk.record_ids = [str(summary.rows_read + int(number)) for number in chunk.record_ids]
             summary.add(chunk)
             collected.add(chunk)
             if progress is not None:
@@ -116,18 +121,12 @@ def _check_id_column(id_column: str | None, identifier_columns: set) -> None:
         )
 
 
-def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
-    while chunk := list(islice(rows, CHUNK_ROWS)):
-        yield chunk
-
-
 class _Collector:
     """The records of all chunks; payload values are shared objects (few distinct values)."""
 
     def __init__(self, payload) -> None:
         self.record_ids: list[str] = []
-        self.first_line: dict[str, int] = {}
-        self.duplicate_lines: list[tuple[int, int]] = []
+        self.lines = array("I")
         self.clks: list[bytes] = []
         self.tokens: list[bytes | None] = []
         self.replaced_tokens: list[bytes | None] = []
@@ -135,20 +134,29 @@ class _Collector:
         self._shared: dict = {}
 
     def add(self, chunk) -> None:
-        for record_id, line in zip(chunk.record_ids, chunk.lines):
-            first = self.first_line.setdefault(record_id, line)
-            if first != line and len(self.duplicate_lines) < MAX_LISTED:
-                self.duplicate_lines.append((first, line))
         self.record_ids.extend(chunk.record_ids)
+        self.lines.extend(chunk.lines)
         self.clks.append(chunk.clks)
         self.tokens.extend(chunk.tokens)
         self.replaced_tokens.extend(chunk.replaced_tokens)
-        shared = self._shared
-        for name, values in chunk.payload.items():
+        for name, column in chunk.payload.items():
             # Keyed by type too: 0 == False and 1 == True would otherwise share an object.
-            self.payload[name].extend(
-                shared.setdefault((type(value), value), value) for value in values
-            )
+            shared = np.empty(len(column.values), dtype=object)
+            for index, value in enumerate(column.values):
+                shared[index] = self._shared.setdefault((type(value), value), value)
+            self.payload[name].extend(shared[np.frombuffer(column.codes, dtype=np.uint32)].tolist())
+
+    def duplicate_lines(self) -> list[tuple[int, int]]:
+        """(first line, later line) of record references that occur more than once."""
+        if len(set(self.record_ids)) == len(self.record_ids):
+            return []
+        first_line: dict[str, int] = {}
+        pairs: list[tuple[int, int]] = []
+        for record_id, line in zip(self.record_ids, self.lines):
+            first = first_line.setdefault(record_id, line)
+            if first != line and len(pairs) < MAX_LISTED:
+                pairs.append((first, line))
+        return pairs
 
 
 def _check_outcome(summary: Summary, collected: _Collector, max_rejected: int,
@@ -170,8 +178,9 @@ def _check_outcome(summary: Summary, collected: _Collector, max_rejected: int,
             f"{input_path}: too many impossible or unreadable dates in {columns} to be typing errors; "
             f"is the day-month-year order right? Accepted forms: {DATE_FORMS}; nothing was written"
         )
-    if collected.duplicate_lines:
-        pairs = ", ".join(f"lines {a} and {b}" for a, b in collected.duplicate_lines[:20])
+    duplicate_lines = collected.duplicate_lines()
+    if duplicate_lines:
+        pairs = ", ".join(f"lines {a} and {b}" for a, b in duplicate_lines[:20])
         raise DuplicateRecordIds(
             f"{input_path}: column {id_column!r} must hold a different record reference on each row, "
             f"but {pairs} share one; nothing was written"

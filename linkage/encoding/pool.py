@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
-from linkage.encoding.csvinput import Row
+from linkage.encoding.csvinput import Block, rows_in
 from linkage.encoding.rows import EncoderConfig, RowEncoder
 from linkage.encoding.summary import ChunkResult
 from linkage.errors import LinkageError
 
-CHUNK_ROWS = 5000
 CHUNK_TIMEOUT_S = 600.0
-"""Far above what a chunk takes (well under a second); reaching it means a worker is stuck."""
+"""Far above what a block takes (well under a second); reaching it means a worker is stuck."""
 
 
 class WorkerError(LinkageError, RuntimeError):
@@ -38,37 +37,38 @@ def _start_worker(config: EncoderConfig) -> None:
         _worker_failure = exc
 
 
-def _encode_in_worker(rows: Sequence[Row]) -> ChunkResult:
+def _encode_in_worker(block: Block) -> ChunkResult:
     if _worker is None:
         raise WorkerError(f"a worker could not start: {_worker_failure}")
-    return _worker.encode(rows)
+    return _worker.encode(rows_in(block))
 
 
 def encode_chunks(
     encoder: RowEncoder,
-    chunks: Iterable[Sequence[Row]],
+    blocks: Iterable[Block],
     workers: int,
     timeout_s: float = CHUNK_TIMEOUT_S,
 ) -> Iterator[ChunkResult]:
-    """Results of ``encoder.encode`` for each chunk, in input order.
+    """Results of ``encoder.encode`` for the rows of each block, in input order.
 
-    With one worker the main process encodes. Otherwise ``workers`` processes each build
-    their own encoder from the same configuration; at most two chunks per worker are in
+    With one worker the main process parses and encodes. Otherwise ``workers`` processes each
+    build their own encoder from the same configuration and parse the blocks they get (the
+    main process only reads and cuts the file); at most two blocks per worker are in
     flight, so memory stays bounded. Workers are forked, not spawned: a spawned worker
     re-imports the caller's main module, which re-runs any script that calls
     ``encode_csv`` without an ``if __name__ == "__main__"`` guard. Fork before starting
     threads (the command line starts its progress bar only after the first chunk).
     """
     if workers <= 1:
-        for chunk in chunks:
-            yield encoder.encode(chunk)
+        for block in blocks:
+            yield encoder.encode(rows_in(block))
         return
     context = multiprocessing.get_context("fork")
     pool = context.Pool(workers, initializer=_start_worker, initargs=(encoder.config,))
     try:
         pending: deque = deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(_encode_in_worker, (chunk,)))
+        for block in blocks:
+            pending.append(pool.apply_async(_encode_in_worker, (block,)))
             if len(pending) >= 2 * workers:
                 yield _result(pending.popleft(), timeout_s)
         while pending:

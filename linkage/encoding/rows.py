@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import Iterable
 
 from clkhash.key_derivation import generate_key_lists
 
@@ -23,7 +23,7 @@ from linkage.encoding.bloom import ClkBuilder
 from linkage.encoding.csvinput import Row
 from linkage.encoding.features import CACHE_SIZE, plan_features
 from linkage.encoding.schema import LinkageSchema, SchemaError
-from linkage.encoding.summary import ChunkResult, Problem
+from linkage.encoding.summary import ChunkResult, PayloadColumn, Problem
 from linkage.insz import InvalidInsz, exact_token, parse_insz, token_key
 from linkage.sources import Attribute, PayloadError, source_spec
 
@@ -71,6 +71,8 @@ class RowEncoder:
         self.parsers = [lru_cache(maxsize=CACHE_SIZE)(attribute.parse) for attribute in self.payload]
         """Per payload attribute, its parser, remembering the values it has seen (they repeat:
         codes, years, categories); a value it refuses is refused again each time."""
+        self._codes: list[dict[str, int]] = []
+        """Per payload attribute, the code in the current chunk of each cell text seen."""
         index = {name: i for i, name in enumerate(config.header)}
         needed = [column for feature in self.features if feature is not None for column in feature.columns]
         needed += [attribute.name for attribute in self.payload]
@@ -99,8 +101,10 @@ class RowEncoder:
     def feature_names(self) -> tuple[str, ...]:
         return tuple(feature.identifier for feature in self.features if feature is not None)
 
-    def encode(self, rows: Sequence[Row]) -> ChunkResult:
-        result = ChunkResult(payload={attribute.name: [] for attribute in self.payload})
+    def encode(self, rows: Iterable[Row]) -> ChunkResult:
+        result = ChunkResult(payload={attribute.name: PayloadColumn() for attribute in self.payload})
+        self._codes = [{} for _ in self.payload]
+        columns = list(result.payload.values())
         clks = bytearray()
         width = len(self.config.header)
         for row in rows:
@@ -113,7 +117,7 @@ class RowEncoder:
             noisy: list[Problem] = []
             record_id = self._record_id(row, problems)
             values, missing = self._features(row, noisy)
-            payload = self._payload(row, problems)
+            payload = self._payload(row, problems, columns)
             token, status = self._token(row, self.config.exact_column)
             replaced, replaced_status = self._token(row, self.config.replaced_column)
             if not problems:
@@ -131,8 +135,8 @@ class RowEncoder:
             result.replaced_tokens.append(replaced)
             if replaced_status is not None:
                 result.replaced_status[replaced_status] += 1
-            for name, value in payload.items():
-                result.payload[name].append(value)
+            for column, code in zip(columns, payload):
+                column.codes.append(code)
             result.missing.update(missing)
             result.noisy.extend(noisy)
             if status is not None:
@@ -175,14 +179,22 @@ class RowEncoder:
                 values.append(value)
         return values, missing
 
-    def _payload(self, row: Row, problems: list[Problem]) -> dict[str, object]:
-        payload = {}
-        for attribute, parse in zip(self.payload, self.parsers):
-            try:
-                payload[attribute.name] = parse(row.cells[self.index[attribute.name]])
-            except PayloadError:
-                problems.append(Problem(row.line, attribute.name, expectation(attribute)))
-        return payload
+    def _payload(self, row: Row, problems: list[Problem], columns: list[PayloadColumn]) -> list[int]:
+        """The codes of the row's payload values in this chunk's columns."""
+        codes = []
+        for attribute, parse, seen, column in zip(self.payload, self.parsers, self._codes, columns):
+            cell = row.cells[self.index[attribute.name]]
+            code = seen.get(cell)
+            if code is None:
+                try:
+                    value = parse(cell)
+                except PayloadError:
+                    problems.append(Problem(row.line, attribute.name, expectation(attribute)))
+                    continue
+                code = seen[cell] = len(column.values)
+                column.values.append(value)
+            codes.append(code)
+        return codes
 
     def _token(self, row: Row, column: str | None) -> tuple[bytes | None, str | None]:
         """The keyed token of the national number in ``column`` and its status."""

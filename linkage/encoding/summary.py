@@ -6,6 +6,7 @@ and a reason.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -31,6 +32,15 @@ class Problem:
 
 
 @dataclass
+class PayloadColumn:
+    """A payload column of a chunk as its distinct values and, per record, the index of its
+    value: few distinct values (codes, years, categories), sent and expanded in bulk."""
+
+    values: list = field(default_factory=list)
+    codes: array = field(default_factory=lambda: array("I"))
+
+
+@dataclass
 class ChunkResult:
     """The encoded records of one chunk of rows and what was counted on the way."""
 
@@ -39,7 +49,7 @@ class ChunkResult:
     clks: bytes = b""
     tokens: list[bytes | None] = field(default_factory=list)
     replaced_tokens: list[bytes | None] = field(default_factory=list)
-    payload: dict[str, list] = field(default_factory=dict)
+    payload: dict[str, PayloadColumn] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     noisy: list[Problem] = field(default_factory=list)
     """Identifier cells kept although noisy (hashed for what they hold, or counted missing)."""

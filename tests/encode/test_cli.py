@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from clkhash.validate_data import EntryError, validate_entries
 
+import linkage.encoding.csvinput as csvinput
 import linkage.encoding.encode as encode_module
 from clients.cli import main
 from linkage.extract import read_extract
@@ -182,7 +183,8 @@ def test_upper_case_input_with_case_lower_is_normalised_first(tmp_path, secret_f
 def test_a_row_that_hangs_clkhash_multiprocessing_finishes(tmp_path, secret_file, capsys, monkeypatch):
     """clkhash with several workers hangs forever on one invalid row among >= 10,000; ours
     rejects a bad row and keeps a noisy one, in the workers as in one process."""
-    monkeypatch.setattr(encode_module, "CHUNK_ROWS", 2000)
+    monkeypatch.setattr(encode_module, "PARALLEL_FROM_ROWS", 8000)
+    monkeypatch.setattr(csvinput, "BLOCK_BYTES", 100_000)
     rows = [person(i) for i in range(10_001)]
     rows[7_777]["exit_reason"] = "fired"
     rows[3_333]["birth_date"] = "not a date"

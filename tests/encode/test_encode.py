@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from clkhash.clk import generate_clks
 
+import linkage.encoding.csvinput as csvinput
 import linkage.encoding.encode as encode_module
 import linkage.encoding.schema as schema_module
 from linkage.encoding import encode_csv, load_schema, schema_from_dict
@@ -134,7 +135,8 @@ def test_missing_values_and_token_coverage_are_counted(tmp_path):
 
 
 def test_parallel_workers_give_the_same_extract(tmp_path, monkeypatch):
-    monkeypatch.setattr(encode_module, "CHUNK_ROWS", 40)
+    monkeypatch.setattr(encode_module, "PARALLEL_FROM_ROWS", 0)
+    monkeypatch.setattr(csvinput, "BLOCK_BYTES", 4000)
     path = write_csv(tmp_path / "in.csv", [person(i) for i in range(400)], COLUMNS)
     serial, _ = encode(path, workers=1, id_column="record_id", exact_column="insz")
     parallel, summary = encode(path, workers=2, id_column="record_id", exact_column="insz")
@@ -143,6 +145,8 @@ def test_parallel_workers_give_the_same_extract(tmp_path, monkeypatch):
     assert parallel.exact_tokens == serial.exact_tokens
     assert parallel.payload == serial.payload
     assert summary.records == 400
+    numbered = [encode(path, workers=workers)[0].record_ids for workers in (1, 2)]  # row numbers as references
+    assert numbered[0] == numbered[1] == [str(number) for number in range(1, 401)]
 
 
 def _one_feature_schema(format_: dict, **hashing) -> dict:
