@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linkage.encoding import encode_csv, load_schema, read_secret
+from linkage.encoding.pool import MAX_DEFAULT_WORKERS, default_workers
 from linkage.errors import LinkageError
 from linkage.extract import write_extract
 from linkage.sources import IDENTIFIERS_ONLY, SOURCES
@@ -51,9 +52,9 @@ def register(subparsers) -> None:
                         "other sources that still carry the old number then link exactly")
     parser.add_argument("--max-rejected", type=int, default=0, metavar="N",
                         help="leave out up to N invalid rows (listed in the summary) instead of failing")
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="worker processes for inputs of 20,000 rows or more (default 1; "
-                        "more help only where several cores are free)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="worker processes for inputs of 20,000 rows or more (default: the cores "
+                        f"this process may use, at most {MAX_DEFAULT_WORKERS}; 1 encodes in this process)")
     parser.add_argument("--delimiter", default=None, metavar="C",
                         help="CSV delimiter (default: guessed from the header among , ; tab |)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         extract, summary = encode_csv(
             args.input, schema, secret,
             source=args.source or IDENTIFIERS_ONLY.name, id_column=args.id_column, exact_column=args.exact_column,
-            replaced_column=args.replaced_column, max_rejected=args.max_rejected, workers=args.workers, delimiter=args.delimiter,
+            replaced_column=args.replaced_column, max_rejected=args.max_rejected, workers=args.workers or default_workers(), delimiter=args.delimiter,
             progress=progress,
         )
     write_extract(args.output, extract)

@@ -9,6 +9,7 @@ data, and the parent waits for each chunk with a timeout, after which the pool i
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from typing import Iterable, Iterator
 
@@ -19,6 +20,20 @@ from linkage.errors import LinkageError
 
 CHUNK_TIMEOUT_S = 600.0
 """Far above what a block takes (well under a second); reaching it means a worker is stuck."""
+
+
+MAX_DEFAULT_WORKERS = 4
+"""Beyond this the reading process, which cuts the file and collects the results, is the
+bottleneck (it uses about a tenth of what one worker uses)."""
+
+
+def default_workers() -> int:
+    """The cores this process may use, at most :data:`MAX_DEFAULT_WORKERS`; 1 where processes
+    cannot be forked (Windows)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 class WorkerError(LinkageError, RuntimeError):

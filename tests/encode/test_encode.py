@@ -270,3 +270,18 @@ def test_a_replaced_number_links_records_that_still_hold_it(tmp_path):
     assert result.group_ids[0][39] == result.group_ids[1][19]
     without = link([replace(sets[0], replaced_tokens=None), sets[1]], threshold=0.99)
     assert without.group_ids[0][39] != without.group_ids[1][19]
+
+
+def test_the_default_number_of_workers_follows_the_cores_and_the_platform(monkeypatch):
+    import multiprocessing
+
+    from linkage.encoding import pool
+
+    monkeypatch.setattr(pool.os, "sched_getaffinity", lambda _: set(range(16)), raising=False)
+    assert pool.default_workers() == pool.MAX_DEFAULT_WORKERS
+    monkeypatch.setattr(pool.os, "sched_getaffinity", lambda _: {0}, raising=False)
+    assert pool.default_workers() == 1
+    monkeypatch.setattr(pool.os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    assert pool.default_workers() == 2
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert pool.default_workers() == 1  # no fork (Windows): encode in one process
