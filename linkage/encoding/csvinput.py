@@ -112,9 +112,10 @@ def rows_in(block: Block) -> Iterator[Row]:
             cells = _next_record(reader, block.path, line)
         except StopIteration:
             return
-        if not any(cell.strip() for cell in cells):
+        joined = "".join(cells)
+        if not joined.strip():
             continue
-        if "\x00" in "".join(cells):
+        if "\x00" in joined:
             column = next(index for index, cell in enumerate(cells, start=1) if "\x00" in cell)
             raise InputError(
                 f"{block.path}: line {line}, column {column} holds a NUL byte: the file is damaged or "

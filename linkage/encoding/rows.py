@@ -87,6 +87,7 @@ class RowEncoder:
         self.index = index
         self.positions = [None if feature is None else tuple(index[column] for column in feature.columns)
                           for feature in self.features]
+        self.feature_count = len(self.feature_names)
         keys = generate_key_lists(
             config.secret, len(clk_schema.fields), key_size=clk_schema.kdf_key_size,
             salt=clk_schema.kdf_salt, info=clk_schema.kdf_info, kdf=clk_schema.kdf_type,
@@ -143,7 +144,7 @@ class RowEncoder:
                 result.token_status[status] += 1
                 if status == "invalid":
                     result.invalid_token_lines.append(row.line)
-            if len(missing) == len(self.feature_names) and token is None:
+            if len(missing) == self.feature_count and token is None:
                 result.without_identifiers += 1
         result.clks = bytes(clks)
         if self.flip_key is not None:
@@ -168,7 +169,8 @@ class RowEncoder:
             if feature is None:
                 values.append("")
                 continue
-            value, note = feature.cell(*(row.cells[i] for i in positions))
+            cells = row.cells
+            value, note = feature.cell(*[cells[i] for i in positions])
             if note is not None and noted.isdisjoint(feature.columns):
                 noted.update(feature.columns)
                 noisy.append(Problem(row.line, feature.column, note))
