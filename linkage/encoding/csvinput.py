@@ -103,7 +103,7 @@ def rows_in(block: Block) -> Iterator[Row]:
     try:
         text = block.data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _not_utf8(block.path, block.line + block.data.count(b"\n", 0, exc.start)) from None
+        raise _not_utf8(block.path, block.line + _line_breaks(block.data[:exc.start])) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=block.delimiter, strict=True)
     number = 0
     while True:
@@ -162,9 +162,15 @@ def _blocks(handle: BinaryIO, path: str, delimiter: str, line: int) -> Iterator[
         if cut:
             block, pending = pending[:cut], pending[cut:]
             yield Block(block, line, path, delimiter)
-            line += block.count(b"\n")
+            line += _line_breaks(block)
         if not data:
             return
+
+
+def _line_breaks(data: bytes) -> int:
+    """Line breaks as the reader counts them: CR LF, LF, and a CR alone (which only a quoted
+    field can hold: elsewhere it is refused)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
 @lru_cache(maxsize=len(DELIMITERS))
@@ -173,10 +179,13 @@ def _records(delimiter: str) -> re.Pattern[bytes]:
     doubled inside, line breaks allowed) when it starts with a quote, else runs to the next
     delimiter or line end; a record ends in a line break. Cutting where the longest run of
     them ends never cuts a quoted field; a record that does not fit stays for the parser
-    (which reports what is wrong with it)."""
+    (which reports what is wrong with it). A line without quotes is a record by itself; the
+    quantifiers are possessive (inside quotes ``""`` is always a quote, as for the reader), so
+    nothing is tried twice: about 1 µs a record where every field is quoted."""
     separator = re.escape(delimiter.encode())
-    field = rb'(?:"(?:[^"]|"")*"|[^"' + separator + rb"\r\n][^" + separator + rb"\r\n]*|)"
-    return re.compile(rb"(?:" + field + rb"(?:" + separator + field + rb")*\r?\n)*")
+    field = rb'(?:"(?:[^"]++|"")*+"|[^"' + separator + rb"\r\n][^" + separator + rb"\r\n]*+|)"
+    record = rb"(?>" + field + rb"(?:" + separator + field + rb")*+\r?\n)"
+    return re.compile(rb'(?:[^"\n]*+\n|' + record + rb")*")
 
 
 def _decoded(raw: bytes, path: str | Path, line: int) -> str:

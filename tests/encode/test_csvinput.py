@@ -12,22 +12,22 @@ import pytest
 import linkage.encoding.csvinput as csvinput
 from linkage.encoding.csvinput import InputError, open_blocks, rows_in
 
-ALPHABET = ["a", "b", "é", "漢", " ", ",", ";", '"', "\n", "\r\n", "x\"y"]
+ALPHABET = ["a", "b", "é", "漢", " ", ",", ";", "|", "\t", '"', '""', "\n", "\r\n", "\r", "x\"y"]
 
 
 def _field(rng: random.Random) -> str:
     return "".join(rng.choice(ALPHABET) for _ in range(rng.randrange(0, 6)))
 
 
-def _file(rng: random.Random, rows: int, line_end: str = "\n") -> str:
+def _file(rng: random.Random, rows: int, line_end: str, delimiter: str, quoting: int) -> str:
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator=line_end)
+    writer = csv.writer(out, lineterminator=line_end, delimiter=delimiter, quoting=quoting)
     writer.writerow(["id", "name", "note"])
     for number in range(rows):
         if rng.random() < 0.05:
             out.write(line_end)                                    # an empty line
-        elif rng.random() < 0.1:
-            out.write(f'r{number},O"Brien,x""y{line_end}')         # stray quotes in unquoted fields
+        elif rng.random() < 0.1:                                   # stray quotes in unquoted fields
+            out.write(delimiter.join([f"r{number}", 'O"Brien', 'x""y']) + line_end)
         else:
             writer.writerow([f"r{number}", _field(rng), _field(rng)])
     return out.getvalue()
@@ -40,8 +40,8 @@ def _read(path, block_bytes: int, monkeypatch) -> tuple[list[str], list[tuple[in
     return header, rows
 
 
-def _expected(text: str) -> list[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _expected(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     next(reader)
     rows = []
     while True:
@@ -54,14 +54,17 @@ def _expected(text: str) -> list[tuple[int, list[str]]]:
             rows.append((line, cells))
 
 
-@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
-@pytest.mark.parametrize("seed", range(4))
-def test_any_block_size_reads_what_the_csv_module_reads(tmp_path, monkeypatch, seed, line_end):
+@pytest.mark.parametrize(("line_end", "delimiter", "quoting"), [
+    ("\n", ",", csv.QUOTE_MINIMAL), ("\r\n", ",", csv.QUOTE_MINIMAL), ("\r\n", ";", csv.QUOTE_ALL),
+    ("\n", "\t", csv.QUOTE_MINIMAL), ("\n", "|", csv.QUOTE_ALL),
+])
+@pytest.mark.parametrize("seed", range(3))
+def test_any_block_size_reads_what_the_csv_module_reads(tmp_path, monkeypatch, seed, line_end, delimiter, quoting):
     rng = random.Random(seed)
-    text = _file(rng, 300, line_end)
+    text = _file(rng, 300, line_end, delimiter, quoting)
     path = tmp_path / "in.csv"
     path.write_bytes(text.encode("utf-8"))
-    expected = _expected(text)
+    expected = _expected(text, delimiter)
     assert any("\n" in cell for _, cells in expected for cell in cells)  # quoted line breaks are there
     for block_bytes in (1, 7, 64, 1000, 1 << 20):
         header, rows = _read(path, block_bytes, monkeypatch)

@@ -96,12 +96,13 @@ def test_settled_records_keep_exactly_their_lsh_pairs_and_the_others_all_pairs(s
         aw, bw, veto = bw, aw, veto.swapped()
     got = candidates.find(aw, bw, 1024, 0.5, "auto", veto=veto, exhaustive_limit=0)
     # the reference, from the definition: LSH alone for the settled, all pairs for the others
-    lsh = candidates.find(aw, bw, 1024, 0.5, "lsh", veto=veto, best=10**6, best_of_larger=10**6)
+    every_pair = 2000  # best k that keeps every pair: no record has more partners than that
+    lsh = candidates.find(aw, bw, 1024, 0.5, "lsh", veto=veto, best=every_pair, best_of_larger=every_pair)
     small_ids = lsh.ia if small_first else lsh.ib
     best = np.zeros(450, np.float32)
     np.maximum.at(best, small_ids, lsh.scores)
     settled = best >= candidates.SETTLED_SCORE
-    every = candidates.find(aw, bw, 1024, 0.5, "none", veto=veto, best=10**6, best_of_larger=10**6)
+    every = candidates.find(aw, bw, 1024, 0.5, "none", veto=veto, best=every_pair, best_of_larger=every_pair)
     every_small = every.ia if small_first else every.ib
     pool_i = np.r_[lsh.ia[settled[small_ids]], every.ia[~settled[every_small]]]
     pool_j = np.r_[lsh.ib[settled[small_ids]], every.ib[~settled[every_small]]]
