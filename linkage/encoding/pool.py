@@ -1,9 +1,10 @@
-"""Encoding chunks in parallel, in order, without ever hanging.
+"""Encoding blocks of the CSV in parallel, in order, without ever hanging.
 
 clkhash's own multiprocessing hangs for good when one row is invalid (a worker dies and
-the parent waits on its queue). We never use it: our workers get chunks of rows, validate
-every row before hashing (:class:`~linkage.encoding.rows.RowEncoder`), report bad rows as
-data, and the parent waits for each chunk with a timeout, after which the pool is killed.
+the parent waits on its queue). We never use it: our workers get blocks of whole records
+(:class:`~linkage.encoding.csvinput.Block`), parse them, validate every row before hashing
+(:class:`~linkage.encoding.rows.RowEncoder`), report bad rows as data, and the parent waits
+for each block with a timeout, after which the pool is killed.
 """
 
 from __future__ import annotations
