@@ -71,8 +71,6 @@ class RowEncoder:
         self.parsers = [lru_cache(maxsize=CACHE_SIZE)(attribute.parse) for attribute in self.payload]
         """Per payload attribute, its parser, remembering the values it has seen (they repeat:
         codes, years, categories); a value it refuses is refused again each time."""
-        self._codes: list[dict[str, int]] = []
-        """Per payload attribute, the code in the current chunk of each cell text seen."""
         index = {name: i for i, name in enumerate(config.header)}
         needed = [column for feature in self.features if feature is not None for column in feature.columns]
         needed += [attribute.name for attribute in self.payload]
@@ -85,6 +83,7 @@ class RowEncoder:
                 f"{', '.join(config.header)}"
             )
         self.index = index
+        self.payload_positions = [index[attribute.name] for attribute in self.payload]
         self.positions = [None if feature is None else tuple(index[column] for column in feature.columns)
                           for feature in self.features]
         self.feature_count = len(self.feature_names)
@@ -104,8 +103,8 @@ class RowEncoder:
 
     def encode(self, rows: Iterable[Row]) -> ChunkResult:
         result = ChunkResult(payload={attribute.name: PayloadColumn() for attribute in self.payload})
-        self._codes = [{} for _ in self.payload]
         columns = list(result.payload.values())
+        seen: list[dict[str, int]] = [{} for _ in self.payload]  # per attribute: cell text -> code
         clks = bytearray()
         width = len(self.config.header)
         for row in rows:
@@ -118,7 +117,7 @@ class RowEncoder:
             noisy: list[Problem] = []
             record_id = self._record_id(row, problems)
             values, missing = self._features(row, noisy)
-            payload = self._payload(row, problems, columns)
+            payload = self._payload(row, problems, columns, seen)
             token, status = self._token(row, self.config.exact_column)
             replaced, replaced_status = self._token(row, self.config.replaced_column)
             if not problems:
@@ -165,11 +164,11 @@ class RowEncoder:
         values: list[str] = []
         missing: list[str] = []
         noted: set[str] = set()
+        cells = row.cells
         for feature, positions in zip(self.features, self.positions):
             if feature is None:
                 values.append("")
                 continue
-            cells = row.cells
             value, note = feature.cell(*[cells[i] for i in positions])
             if note is not None and noted.isdisjoint(feature.columns):
                 noted.update(feature.columns)
@@ -181,19 +180,22 @@ class RowEncoder:
                 values.append(value)
         return values, missing
 
-    def _payload(self, row: Row, problems: list[Problem], columns: list[PayloadColumn]) -> list[int]:
-        """The codes of the row's payload values in this chunk's columns."""
+    def _payload(self, row: Row, problems: list[Problem], columns: list[PayloadColumn],
+                 seen: list[dict[str, int]]) -> list[int]:
+        """The codes of the row's payload values in this block's columns (``seen``: the
+        code of each cell text met so far, per column)."""
         codes = []
-        for attribute, parse, seen, column in zip(self.payload, self.parsers, self._codes, columns):
-            cell = row.cells[self.index[attribute.name]]
-            code = seen.get(cell)
+        for attribute, position, parse, column, known in zip(self.payload, self.payload_positions, self.parsers,
+                                                             columns, seen):
+            cell = row.cells[position]
+            code = known.get(cell)
             if code is None:
                 try:
                     value = parse(cell)
                 except PayloadError:
                     problems.append(Problem(row.line, attribute.name, expectation(attribute)))
                     continue
-                code = seen[cell] = len(column.values)
+                code = known[cell] = len(column.values)
                 column.values.append(value)
             codes.append(code)
         return codes
