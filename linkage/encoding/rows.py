@@ -19,6 +19,7 @@ from typing import Iterable
 from clkhash.key_derivation import generate_key_lists
 
 from linkage.encoding.blip import blip_key, flip
+from linkage.encoding.diffusion import diffuse, diffusion_key, inputs
 from linkage.encoding.bloom import ClkBuilder
 from linkage.encoding.csvinput import Row
 from linkage.encoding.features import CACHE_SIZE, plan_features
@@ -96,6 +97,8 @@ class RowEncoder:
         self.token_key = token_key(config.secret) if config.exact_column or config.replaced_column else None
         self.flip_probability = config.schema.flip_probability
         self.flip_key = blip_key(config.secret) if self.flip_probability else None
+        t = config.schema.diffusion_inputs
+        self.diffusion = inputs(diffusion_key(config.secret), 8 * self.clk_builder.bytes, t) if t else None
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -146,6 +149,8 @@ class RowEncoder:
             if len(missing) == self.feature_count and token is None:
                 result.without_identifiers += 1
         result.clks = bytes(clks)
+        if self.diffusion is not None:
+            result.clks = diffuse(result.clks, self.clk_builder.bytes, self.diffusion)
         if self.flip_key is not None:
             result.clks = flip(result.clks, self.clk_builder.bytes, self.flip_key, self.flip_probability)
         result.bits_set = int.from_bytes(result.clks, "big").bit_count()

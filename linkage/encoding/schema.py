@@ -5,7 +5,8 @@
   applied (two different values are refused);
 - the CLK length must be a whole number of bytes, and ``blakeHash`` needs a power of two;
 - only version 3 is accepted, so every provider states the same thing in the same way;
-- ``clkConfig.blip`` (randomised bit flips, :mod:`linkage.encoding.blip`) is ours, and
+- ``clkConfig.blip`` (randomised bit flips, :mod:`linkage.encoding.blip`) and
+  ``clkConfig.diffusion`` (a keyed XOR layer, :mod:`linkage.encoding.diffusion`) are ours, and
   checked strictly, since clkhash ignores keys it does not know.
 
 The schema fingerprint is a SHA-256 over the canonical JSON of the schema (sorted keys, no
@@ -26,6 +27,7 @@ import clkhash.schema
 from clkhash.field_formats import Ignore
 
 from linkage.encoding.blip import MAX_PROBABILITY
+from linkage.encoding.diffusion import MAX_INPUTS, MIN_INPUTS
 from linkage.errors import LinkageError
 from linkage.insz import TOKEN_SCHEME
 from linkage.normalise import NORMALISATION_VERSION
@@ -56,6 +58,11 @@ class LinkageSchema:
     def flip_probability(self) -> float:
         """BLIP's probability of flipping each bit of a finished CLK; 0 without BLIP."""
         return float(self.document["clkConfig"].get("blip", {}).get("flipProbability", 0.0))
+
+    @property
+    def diffusion_inputs(self) -> int:
+        """How many CLK bits the diffusion layer XORs into each output bit; 0 without it."""
+        return int(self.document["clkConfig"].get("diffusion", {}).get("inputs", 0))
 
     def without_blip(self) -> "LinkageSchema":
         """The same schema without bit flips (what an attacker uses to encode its own list)."""
@@ -136,6 +143,7 @@ def schema_from_dict(document: Any, origin: str = "schema") -> LinkageSchema:
         canonical["clkConfig"]["xorFolds"] = folds
     _check_lengths(parsed, folds, origin)
     _check_blip(canonical["clkConfig"], origin)
+    _check_diffusion(canonical["clkConfig"], origin)
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return LinkageSchema(canonical, "sha256:" + hashlib.sha256(text.encode()).hexdigest())
 
@@ -152,6 +160,20 @@ def _check_blip(clk_config: dict, origin: str) -> None:
         raise SchemaError(
             f'{origin}: clkConfig.blip must be {{"flipProbability": p}} with 0 < p < {MAX_PROBABILITY} '
             "(the share of each CLK's bits flipped, for example 0.1)"
+        )
+
+
+def _check_diffusion(clk_config: dict, origin: str) -> None:
+    """``clkConfig.diffusion`` is ours: exactly ``{"inputs": t}`` with a whole t in 2..16."""
+    if "diffusion" not in clk_config:
+        return
+    diffusion = clk_config["diffusion"]
+    inputs = diffusion.get("inputs") if isinstance(diffusion, dict) else None
+    if (not isinstance(diffusion, dict) or set(diffusion) != {"inputs"} or isinstance(inputs, bool)
+            or not isinstance(inputs, int) or not MIN_INPUTS <= inputs <= MAX_INPUTS):
+        raise SchemaError(
+            f'{origin}: clkConfig.diffusion must be {{"inputs": t}} with a whole t from {MIN_INPUTS} to '
+            f"{MAX_INPUTS} (how many CLK bits are XORed into each output bit, for example 3)"
         )
 
 
