@@ -6,9 +6,10 @@ second given names dropped, transliteration families, lost accents and particles
 dates. The seed and every rate below were fixed once, when this benchmark was written
 (2026-12-03), and must never be changed to improve a figure: that would make them tuned.
 
-Scored with the recommended schema ``belgian-v2``, with ``belgian-v1`` (its predecessor,
-without the hardening against attacks) and with a plain provider schema (given
-names, surname, sex, date of birth, postcode), all with the national-number token, at the
+Scored with the recommended schema ``belgian-v3``, with its predecessors ``belgian-v2`` (BLIP
+instead of the diffusion layer) and ``belgian-v1`` (no hardening against attacks) and with a
+plain provider schema (given names, surname, sex, date of birth, postcode), all with the
+national-number token, at the
 engine's default settings: F1 per pair ksz-vdab / ksz-integration / ksz-education, recall per
 origin group (SEM regions) and the largest gap between groups with >= 100 true pairs.
 Targets (issue 22): F1 >= 0.995 / 0.99 / 0.995, gap <= 1 pp.
@@ -84,8 +85,8 @@ def main() -> None:
     provider = OUT / "provider-schema.json"
     provider.write_text(json.dumps(PROVIDER_SCHEMA, indent=1))
     truth, origin = truth_and_origin(OUT)
-    for label, schema, tag in (("belgian-v2 (recommended)", "belgian-v2", "-v2"), ("belgian-v1", "belgian-v1", "-v1"),
-                               ("provider schema", provider, "-provider")):
+    for label, schema, tag in (("belgian-v3 (recommended)", "belgian-v3", "-v3"), ("belgian-v2", "belgian-v2", "-v2"),
+                               ("belgian-v1", "belgian-v1", "-v1"), ("provider schema", provider, "-provider")):
         encoded = []
         for source in SOURCES:
             path, step = encode(OUT, source, schema, secret, tag=tag)

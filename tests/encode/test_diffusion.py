@@ -90,3 +90,19 @@ def test_the_encoder_applies_the_layer_before_the_flips(tmp_path):
     expected = diffuse(np.asarray(plain.clks, dtype=np.uint8).tobytes(), WIDTH,
                        inputs(diffusion_key(SECRET), 8 * WIDTH, 3))
     assert np.asarray(layered.clks, dtype=np.uint8).tobytes() == expected
+
+
+def test_belgian_v3_folds_and_diffuses_without_flips_and_still_links_the_same_people(tmp_path):
+    v2, v3 = load_schema("belgian-v2"), load_schema("belgian-v3")
+    assert (v3.clk_bits, v3.xor_folds, v3.diffusion_inputs, v3.flip_probability) == (1024, 1, 4, 0.0)
+    assert v3.fingerprint != v2.fingerprint
+    rows = [person(i) for i in range(40)]
+    columns = IDENTIFIER_COLUMNS + VDAB_PAYLOAD
+    left = write_csv(tmp_path / "left.csv", rows, columns)
+    right = write_csv(tmp_path / "right.csv", [person(i, given_names=r["given_names"] + "e") for i, r in enumerate(rows)],
+                      columns)
+    a, b = (np.unpackbits(np.asarray(encode_csv(path, v3, SECRET, source="vdab")[0].clks, dtype=np.uint8), axis=1)
+            .astype(bool) for path in (left, right))
+    dice = 2 * (a[:, None, :] & b[None, :, :]).sum(2) / (a.sum(1)[:, None] + b.sum(1)[None, :])
+    assert (np.argmax(dice, 1) == np.arange(len(rows))).all()  # everyone's best match is themself
+    assert 0.45 < a.mean() < 0.55                                # the layer leaves about half the bits set
