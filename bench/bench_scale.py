@@ -34,7 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pipeline import ROOT, SOURCES, encode, fresh_folder, match, recall_gap, score, synth, truth_and_origin  # noqa: E402
+from pipeline import (  # noqa: E402
+    ROOT, SOURCES, encode, fresh_folder, match, recall_gap, sampling_gap, score, synth, truth_and_origin,
+)
 
 from linkage.extract import read_extract  # noqa: E402
 from linkage.matching.groups_csv import read_groups  # noqa: E402
@@ -107,8 +109,10 @@ def report_quality(groups: Path, folder: Path, encoded: list[Path]) -> None:
     for result in score(groups, truth, origin):
         if "ksz" in result.sources:
             gap, low, high = recall_gap(result)
+            noise, noise90 = sampling_gap(result)
             print(f"    {'-'.join(result.sources):<18} P {result.precision:.4f} R {result.recall:.4f} "
-                  f"F1 {result.f1:.4f}  recall gap {gap:.3f} ({low} / {high})")
+                  f"F1 {result.f1:.4f}  recall gap {gap:.3f} ({low} / {high}; sampling alone "
+                  f"{noise:.3f}, 90 % {noise90:.3f})")
     missed = explain_misses(groups, folder, truth, "integration")
     print("    ksz-integration persons missed, by the number the integration record holds: "
           + ", ".join(f"{reason} {count:,}" for reason, count in missed.most_common()))
