@@ -19,9 +19,9 @@ from typing import Iterable
 from clkhash.key_derivation import generate_key_lists
 
 from linkage.encoding.blip import blip_key, flip
-from linkage.encoding.diffusion import diffuse, diffusion_key, inputs
 from linkage.encoding.bloom import ClkBuilder
 from linkage.encoding.csvinput import Row
+from linkage.encoding.diffusion import diffuse, diffusion_key, inputs
 from linkage.encoding.features import CACHE_SIZE, plan_features
 from linkage.encoding.schema import LinkageSchema, SchemaError
 from linkage.encoding.summary import ChunkResult, PayloadColumn, Problem
