@@ -21,7 +21,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import clkhash.schema
 from clkhash.field_formats import Ignore
@@ -148,33 +148,32 @@ def schema_from_dict(document: Any, origin: str = "schema") -> LinkageSchema:
     return LinkageSchema(canonical, "sha256:" + hashlib.sha256(text.encode()).hexdigest())
 
 
-def _check_blip(clk_config: dict, origin: str) -> None:
-    """``clkConfig.blip`` is ours (clkhash would ignore a misspelling silently): exactly
-    ``{"flipProbability": p}`` with 0 < p < 0.5."""
-    if "blip" not in clk_config:
+def _check_option(clk_config: dict, origin: str, option: str, field: str, valid: Callable[[Any], bool],
+                  expected: str) -> None:
+    """An option of ours in ``clkConfig`` (clkhash would ignore a misspelling silently): absent,
+    or exactly ``{field: value}`` with a value that is a number (never a bool) ``valid`` accepts."""
+    if option not in clk_config:
         return
-    blip = clk_config["blip"]
-    probability = blip.get("flipProbability") if isinstance(blip, dict) else None
-    if (not isinstance(blip, dict) or set(blip) != {"flipProbability"} or isinstance(probability, bool)
-            or not isinstance(probability, (int, float)) or not 0 < probability < MAX_PROBABILITY):
-        raise SchemaError(
-            f'{origin}: clkConfig.blip must be {{"flipProbability": p}} with 0 < p < {MAX_PROBABILITY} '
-            "(the share of each CLK's bits flipped, for example 0.1)"
-        )
+    setting = clk_config[option]
+    value = setting.get(field) if isinstance(setting, dict) else None
+    if (not isinstance(setting, dict) or set(setting) != {field} or isinstance(value, bool)
+            or not isinstance(value, (int, float)) or not valid(value)):
+        raise SchemaError(f"{origin}: clkConfig.{option} must be {expected}")
+
+
+def _check_blip(clk_config: dict, origin: str) -> None:
+    """``clkConfig.blip``: exactly ``{"flipProbability": p}`` with 0 < p < 0.5."""
+    _check_option(clk_config, origin, "blip", "flipProbability", lambda p: 0 < p < MAX_PROBABILITY,
+                  f'{{"flipProbability": p}} with 0 < p < {MAX_PROBABILITY} '
+                  "(the share of each CLK's bits flipped, for example 0.1)")
 
 
 def _check_diffusion(clk_config: dict, origin: str) -> None:
-    """``clkConfig.diffusion`` is ours: exactly ``{"inputs": t}`` with a whole t in 2..16."""
-    if "diffusion" not in clk_config:
-        return
-    diffusion = clk_config["diffusion"]
-    inputs = diffusion.get("inputs") if isinstance(diffusion, dict) else None
-    if (not isinstance(diffusion, dict) or set(diffusion) != {"inputs"} or isinstance(inputs, bool)
-            or not isinstance(inputs, int) or not MIN_INPUTS <= inputs <= MAX_INPUTS):
-        raise SchemaError(
-            f'{origin}: clkConfig.diffusion must be {{"inputs": t}} with a whole t from {MIN_INPUTS} to '
-            f"{MAX_INPUTS} (how many CLK bits are XORed into each output bit, for example 3)"
-        )
+    """``clkConfig.diffusion``: exactly ``{"inputs": t}`` with a whole t in 2..16."""
+    _check_option(clk_config, origin, "diffusion", "inputs",
+                  lambda t: isinstance(t, int) and MIN_INPUTS <= t <= MAX_INPUTS,
+                  f'{{"inputs": t}} with a whole t from {MIN_INPUTS} to {MAX_INPUTS} '
+                  "(how many CLK bits are XORed into each output bit, for example 3)")
 
 
 def _xor_folds(clk_config: dict, origin: str) -> int:
