@@ -21,11 +21,13 @@ Checked (each must keep lo <= max(a-1, 0), up >= a+1 and up-lo >= k):
 
 Bounds are LP min/max (HiGHS) per connected component of the published equations, rounded
 inward. Known feasible points (the truth and every LP optimum found) prove most figures
-without a solve. When a figure fails, the cheapest published cell of a new release whose
-equation is binding (non-zero dual) is hidden and the audit repeats; what was published
-before is never changed. A hidden cell of a new release that the earlier releases already
-determine exactly (and that is not small) is published instead: it is public. If no new cell
-can be hidden and none is public, the request is refused.
+without a solve. When a round only hid cells, the published equations lost rows and the
+attacker's feasible set grew: what the round proved, and every point it found, still holds,
+so the next round checks only what is left. When a figure fails, the cheapest published
+cell of a new release whose equation is binding (non-zero dual) is hidden and the audit
+repeats; what was published before is never changed. A hidden cell of a new release that the
+earlier releases already determine exactly (and that is not small) is published instead: it
+is public. If no new cell can be hidden and none is public, the request is refused.
 """
 
 from __future__ import annotations
@@ -266,34 +268,35 @@ class _ComponentLPs:
                                                    np.ndarray]:
         """LP min and max of a form; the binding rows (non-zero duals) and every row of the
         components involved; the optimal points of min and max."""
-        lo = up = 0.0
+        lo, lo_binding, component, x_lo = self.optimum(form, 1.0)
+        up, up_binding, _, x_up = self.optimum(form, -1.0)
+        return lo, up, (lo_binding + up_binding, component), x_lo, x_up
+
+    def optimum(self, form: sp.csr_matrix, sign: float) -> tuple[float, list, list, np.ndarray]:
+        """The LP min (``sign`` 1) or max (-1) of a form, per component the binding rows and
+        every row, and the optimal point."""
+        total = 0.0
         binding, component = [], []
-        x_lo = np.zeros(form.shape[1])
-        x_up = np.zeros(form.shape[1])
+        point = np.zeros(form.shape[1])
         vars_, coefs = form.indices, form.data
         for label in np.unique(self.var_label[vars_]):
             h, rows, cols = self._model(int(label))
             mask = self.var_label[vars_] == label
             component.append(rows)
             idx = np.searchsorted(cols, vars_[mask]).astype(np.int32)
-            for sign, target in ((1.0, x_lo), (-1.0, x_up)):
-                h.changeColsCost(len(cols), np.arange(len(cols), dtype=np.int32), np.zeros(len(cols)))
-                h.changeColsCost(len(idx), idx, sign * coefs[mask])
-                h.run()
-                self.solves += 1
-                if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                    raise RuntimeError("the joint attacker LP did not solve: "
-                                       + h.modelStatusToString(h.getModelStatus()))
-                value = sign * h.getInfo().objective_function_value
-                if sign > 0:
-                    lo += value
-                else:
-                    up += value
-                sol = h.getSolution()
-                target[cols] = np.asarray(sol.col_value)
-                duals = np.asarray(sol.row_dual) if len(rows) else np.zeros(0)
-                binding.append(rows[np.abs(duals) > 1e-9])
-        return lo, up, (binding, component), x_lo, x_up
+            h.changeColsCost(len(cols), np.arange(len(cols), dtype=np.int32), np.zeros(len(cols)))
+            h.changeColsCost(len(idx), idx, sign * coefs[mask])
+            h.run()
+            self.solves += 1
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                raise RuntimeError("the joint attacker LP did not solve: "
+                                   + h.modelStatusToString(h.getModelStatus()))
+            total += sign * h.getInfo().objective_function_value
+            sol = h.getSolution()
+            point[cols] = np.asarray(sol.col_value)
+            duals = np.asarray(sol.row_dual) if len(rows) else np.zeros(0)
+            binding.append(rows[np.abs(duals) > 1e-9])
+        return total, binding, component, point
 
 
 def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
@@ -304,10 +307,14 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
     and AuditUnfinished once ``time.monotonic()`` passes ``deadline``."""
     result = JointResult()
     new = [i for i, r in enumerate(releases) if r.new]
+    pool: _Points | None = None
+    proven: set[bytes] = set()        # forms and requirements met in an earlier round
     while True:
         result.rounds += 1
         check_deadline(deadline)
         model = _Model(releases, signatures)
+        if pool is None or pool.width != model.n_vars:
+            pool, proven = _Points(model.truth), set()
         R, values, sources = model.published()
         ub = float(max([1.0] + [float(r.figures.values[0].max()) for r in releases]))
         lps = _ComponentLPs(R, values, model.n_vars, ub)
@@ -328,17 +335,15 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
             forms.append(form)
             needs.append((int(round(float((form @ model.truth)[0]))), k))
         result.quantities += len(forms)
-        pool = _Points(model.truth)
         failures = []
         for form, (value, kq) in zip(forms, needs):
             check_deadline(deadline)
-            reach = pool.values(form)
-            if requirement_met(value, kq, math.ceil(reach.min() - 1e-6), math.floor(reach.max() + 1e-6)):
+            key = _requirement_key(form, value, kq)
+            if key in proven:
                 continue
-            lo, up, _, x_lo, x_up = lps.bounds(form)
-            pool.add(x_lo)
-            pool.add(x_up)
-            if not requirement_met(value, kq, math.ceil(lo - 1e-6), math.floor(up + 1e-6)):
+            if _proven(lps, pool, form, value, kq):
+                proven.add(key)
+            else:
                 failures.append(explain.bounds(form)[2])
         result.solves += lps.solves + explain.solves
         if not failures:
@@ -353,8 +358,37 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
                 releases[bi].suppressed[c] = True
                 result.added.setdefault(bi, set()).add(c)
                 added = True
-        if not added and not _publish_what_is_public(releases, model, R, values, sources, ub, k):
-            raise ProtectionRefused(CANNOT_RELEASE)
+        if not added:
+            if not _publish_what_is_public(releases, model, R, values, sources, ub, k, pool):
+                raise ProtectionRefused(CANNOT_RELEASE)
+            pool = None     # a published row can cut fractional points off: check afresh
+
+
+def _proven(lps: _ComponentLPs, pool: _Points, form: sp.csr_matrix, value: int, k: int) -> bool:
+    """Whether the figure's requirement holds: the known points' reach, then the LP optimum
+    of the side they leave short, then of the other side. Each optimum joins the points."""
+    reach = pool.values(form)
+    lo, up = math.ceil(reach.min() - 1e-6), math.floor(reach.max() + 1e-6)
+    if requirement_met(value, k, lo, up):
+        return True
+    first = -1.0 if lo <= max(value - 1, 0) and up < value + 1 else 1.0
+    for sign in (first, -first):
+        bound, _, _, point = lps.optimum(form, sign)
+        pool.add(point)
+        if sign > 0:
+            lo = math.ceil(bound - 1e-6)
+        else:
+            up = math.floor(bound + 1e-6)
+        if requirement_met(value, k, lo, up):
+            return True
+    return False
+
+
+def _requirement_key(form: sp.csr_matrix, value: int, k: int) -> bytes:
+    """A figure's form (over the audit's variables) and requirement, as one key."""
+    order = np.argsort(form.indices, kind="stable")
+    return (np.asarray(form.indices[order], dtype=np.int64).tobytes() + b"|"
+            + np.asarray(form.data[order], dtype=float).tobytes() + f"|{value}|{k}".encode())
 
 
 class _Points:
@@ -362,6 +396,7 @@ class _Points:
     rows: a figure that some of them put below and above its requirement needs no solve."""
 
     def __init__(self, first: np.ndarray):
+        self.width = len(first)
         self._rows = np.zeros((64, len(first)))
         self._rows[0] = first
         self._n = 1
@@ -384,12 +419,14 @@ def check_deadline(deadline: float | None) -> None:
 
 def _publish_what_is_public(releases: Sequence[AuditRelease], model: _Model, R: sp.csr_matrix,
                             values: np.ndarray, sources: list[tuple[int, int, int]], ub: float,
-                            k: int) -> bool:
+                            k: int, pool: _Points) -> bool:
     """Publish the hidden cells of new releases whose every figure the earlier releases
     already determine exactly (a ten-year band next to its two published five-year halves):
     hiding them protects nothing and cannot be protected, so it would only refuse the table.
     Their equations follow from earlier ones, so no other bound changes. Small figures are
-    never published this way. True if a cell was published."""
+    never published this way. True if a cell was published. The known points of the whole
+    model satisfy the earlier releases' equations too: a figure on which two of them reach two
+    integers is not determined, without a solve."""
     earlier = [i for i, (bi, _, _) in enumerate(sources) if not releases[bi].new]
     lps = _ComponentLPs(R[earlier], values[earlier], model.n_vars, ub)
     published = False
@@ -400,7 +437,7 @@ def _publish_what_is_public(releases: Sequence[AuditRelease], model: _Model, R: 
         for c in np.flatnonzero(rel.suppressed):
             if any(1 <= vals[kind, c] < k for kind in rel.figures.kinds()):
                 continue
-            if all(_determined(lps, model.form(bi, kind, int(c)), float(vals[kind, c]))
+            if all(_determined(lps, pool, model.form(bi, kind, int(c)), float(vals[kind, c]))
                    for kind in rel.figures.kinds()):
                 rel.suppressed[c] = False
                 if rel.forced is None:
@@ -410,7 +447,10 @@ def _publish_what_is_public(releases: Sequence[AuditRelease], model: _Model, R: 
     return published
 
 
-def _determined(lps: _ComponentLPs, form: sp.csr_matrix, value: float) -> bool:
+def _determined(lps: _ComponentLPs, pool: _Points, form: sp.csr_matrix, value: float) -> bool:
+    reach = pool.values(form)
+    if math.ceil(reach.min() - 1e-6) < math.floor(reach.max() + 1e-6):
+        return False
     lo, up = lps.bounds(form)[:2]
     return math.ceil(lo - 1e-6) == math.floor(up + 1e-6) == round(value)
 
