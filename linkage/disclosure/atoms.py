@@ -136,6 +136,12 @@ class Signatures:
         out.units, out.sig = self.units.copy(), self.sig.copy()
         return out
 
+    def subset(self, keep: np.ndarray) -> Signatures:
+        """The signatures of the units ``keep`` (bool per unit) selects."""
+        out = Signatures()
+        out.units, out.sig = self.units[keep], self.sig[keep]
+        return out
+
     def add(self, release_id: int, membership: Membership) -> None:
         persons, entry_person = np.unique(membership.units, return_inverse=True)
         new = np.setdiff1d(persons, self.units, assume_unique=True)

@@ -338,11 +338,11 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
         failures = []
         for form, (value, kq) in zip(forms, needs):
             check_deadline(deadline)
-            key = _requirement_key(form, value, kq)
-            if key in proven:
+            requirement = _requirement_key(form, value, kq)
+            if requirement in proven:
                 continue
             if _proven(lps, pool, form, value, kq):
-                proven.add(key)
+                proven.add(requirement)
             else:
                 failures.append(explain.bounds(form)[2])
         result.solves += lps.solves + explain.solves

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -136,6 +136,20 @@ class LedgerView:
     signatures: Signatures
     published: frozenset[int]
     hidden: frozenset[int]
+    component: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Per unit of ``signatures``, its population: persons joined by the releases counting them."""
+
+    def related(self, units: np.ndarray) -> tuple[list[StoredRelease], np.ndarray]:
+        """The releases that share persons with ``units``, directly or through other releases,
+        and which units of ``signatures`` they count: nothing else can tell anything about these
+        persons or be told by them."""
+        known = self.signatures.units
+        pos = np.minimum(np.searchsorted(known, units), max(len(known) - 1, 0))
+        hits = known[pos] == units if len(known) else np.zeros(len(units), dtype=bool)
+        labels = np.unique(self.component[pos[hits]])
+        releases = [r for r in self.releases if len(r.membership.units)
+                    and self.component[self.signatures.positions(r.membership.units[:1])[0]] in labels]
+        return releases, np.isin(self.component, labels)
 
 
 class PersonLedger:
@@ -226,11 +240,31 @@ def _extend(view: LedgerView, releases: list[StoredRelease]) -> LedgerView:
     if not releases:
         return view
     signatures = view.signatures.copy()
+    component = view.component
     published, hidden = set(view.published), set(view.hidden)
     for rel in releases:
+        before = signatures.units
         signatures.add(rel.release_id, rel.membership)
+        component = _join(component, before, signatures, rel.membership.units)
         h, p = rel.hidden_and_published()
         published |= p
         hidden |= h
     return LedgerView(releases[-1].release_id, view.releases + tuple(releases), signatures,
-                      frozenset(published), frozenset(hidden - published))
+                      frozenset(published), frozenset(hidden - published), component)
+
+
+def _join(component: np.ndarray, before: np.ndarray, signatures: Signatures,
+          units: np.ndarray) -> np.ndarray:
+    """The populations once a release counts ``units``: theirs become one (``before``: the
+    units ``component`` was aligned with)."""
+    out = np.full(len(signatures.units), -1, dtype=np.int64)
+    out[signatures.positions(before)] = component
+    if not len(units):
+        return out
+    mine = signatures.positions(np.unique(units))
+    labels = np.unique(out[mine])
+    labels = labels[labels >= 0]
+    label = int(labels.min()) if len(labels) else int(out.max(initial=-1)) + 1
+    out[np.isin(out, labels)] = label
+    out[mine] = label
+    return out

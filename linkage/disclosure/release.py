@@ -3,8 +3,9 @@
 Per table: ``protect`` (primary rules, secondary suppression and the single-table audit),
 told by the ledger which cells count persons published before (published again: the same
 persons give the same value) or hidden before (hidden again). Then the joint audit over
-atoms (``joint``) checks the new tables with every earlier release and hides more of the
-new tables where needed. Audits take turns on the ledger (``PersonLedger.turn``), so each
+atoms (``joint``) checks the new tables with every earlier release on their population (the
+releases that share persons with them, directly or through other releases) and hides more of
+the new tables where needed. Audits take turns on the ledger (``PersonLedger.turn``), so each
 commits against the ledger it audited.
 
 A table whose every set of persons was published or hidden before, with the same status,
@@ -142,16 +143,21 @@ def _drafts(tables: Sequence[TableInput], view: LedgerView, first_id: int, k: in
 
 def _audit(drafted: _Drafts, k: int, deadline: float | None = None
            ) -> tuple[list[ReleasedTable], dict]:
-    """The drafts audited jointly with the releases of their view (when they add anything)."""
+    """The drafts audited jointly with the releases of their view that share persons with
+    them (when they add anything): the others are another population, which nothing in the
+    drafts can narrow and which can narrow nothing in them."""
     view = drafted.view
-    stats = {"joint_releases": len(view.releases), "quantities": 0, "lp_solves": 0}
+    persons = np.concatenate([np.zeros(0, dtype=np.uint64)]
+                             + [d.membership.units for d in drafted.drafts])
+    related, counted = view.related(np.unique(persons))
+    stats = {"joint_releases": len(related), "quantities": 0, "lp_solves": 0}
     added: dict[int, set[int]] = {}
     if drafted.adds_something:
-        signatures = view.signatures.copy()
+        signatures = view.signatures.subset(counted)
         for d in drafted.drafts:
             signatures.add(d.release_id, d.membership)
         model = [AuditRelease(r.release_id, r.figures, r.suppressed, r.k, r.measure, r.reads)
-                 for r in view.releases]
+                 for r in related]
         base = len(model)
         model += [AuditRelease(d.release_id, d.figures, d.suppressed, d.k, d.measure, d.reads,
                                new=True, forced=h.forced)
