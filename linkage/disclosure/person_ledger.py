@@ -12,9 +12,10 @@ Nothing is stored in clear: each record is sealed by the ``Sealer`` the caller p
 (the broker derives its key from the data key). The SQLite file only holds ids and
 sealed blobs.
 
-Concurrency: audits of new tables take turns (``turn``); each works on a ``LedgerView`` (a
-version number and the releases at that version), and ``commit`` still fails, as a safety
-net, when another commit came in between (the caller then audits again).
+Concurrency: audits of new tables on one population take turns (``turn``); audits on
+populations no release joins run side by side. Each works on a ``LedgerView`` (a version
+number and the releases at that version), and ``commit`` still fails, as a safety net, when
+a release on its population came in between (the caller then audits again).
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ class PersonLedger:
         self.path = Path(path) if path is not None else None
         self._sealer = sealer
         self._lock = threading.Lock()
-        self._turn = threading.Lock()
+        self._turns = threading.Condition()
+        self._busy: list[frozenset[int]] = []     # the populations of the audits under way
         if self.path is not None and not self.path.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -191,20 +193,41 @@ class PersonLedger:
         return self._view
 
     @contextmanager
-    def turn(self, deadline: float | None = None) -> Iterator[None]:
-        """Audits of new tables take turns: each sees the ledger as the previous one left it
-        and commits, so none is redone because another commit made its view stale (in one
-        process the audits compete for one interpreter anyway, so running them side by side
-        gained nothing: 8 concurrent requesters waited up to 127 s). Identical requests are
-        answered from the ledger without a turn. Waiting counts towards ``deadline``
-        (``time.monotonic()``): past it, AuditUnfinished."""
-        timeout = -1 if deadline is None else max(0.0, deadline - time.monotonic())
-        if not self._turn.acquire(timeout=timeout):
-            raise AuditUnfinished()
+    def turn(self, deadline: float | None = None, persons: np.ndarray | None = None
+             ) -> Iterator[None]:
+        """Audits of new tables on one population take turns: each sees the ledger as the
+        previous one left it and commits, so none is redone because another commit made its
+        view stale (running them side by side, 8 concurrent requesters waited up to 127 s).
+        ``persons``: those the new tables count; an audit waits only for audits on the
+        populations they belong to (persons not in the ledger yet are one population), None
+        for every population. Identical requests are answered from the ledger without a turn.
+        Waiting counts towards ``deadline`` (``time.monotonic()``): past it, AuditUnfinished."""
+        with self._turns:
+            while True:
+                mine = self._populations(persons)
+                if not any(_overlap(mine, other) for other in self._busy):
+                    break
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise AuditUnfinished()
+                self._turns.wait(remaining)
+            self._busy.append(mine)
         try:
             yield
         finally:
-            self._turn.release()
+            with self._turns:
+                self._busy.remove(mine)
+                self._turns.notify_all()
+
+    def _populations(self, persons: np.ndarray | None) -> frozenset[int]:
+        if persons is None:
+            return frozenset({EVERY})
+        view = self._view
+        known = view.signatures.units
+        pos = np.minimum(np.searchsorted(known, persons), max(len(known) - 1, 0))
+        hits = known[pos] == persons if len(known) else np.zeros(len(persons), dtype=bool)
+        labels = {int(label) for label in np.unique(view.component[pos[hits]])}
+        return frozenset(labels | ({UNSEEN} if not hits.all() else set()))
 
     def answer(self, fingerprint: str) -> bytes | None:
         """The answer given before to an identical request, or None."""
@@ -219,11 +242,14 @@ class PersonLedger:
 
     def commit(self, view: LedgerView, drafts: Sequence[StoredRelease], fingerprint: str,
                answer: bytes) -> bool:
-        """Records the drafts (ids from ``next_id`` on) and the answer, unless another commit
-        came after ``view`` (then False: audit again against the new view)."""
+        """Records the drafts (numbered on from the last release) and the answer, unless a
+        release sharing persons with the drafts' population in ``view`` came after it (then
+        False: audit again against the new view)."""
         with self._lock:
-            if self._view.version != view.version:
+            if _came_between(view, self._view, drafts):
                 return False
+            for i, d in enumerate(drafts):
+                d.release_id = self._view.version + 1 + i
             with immediate_transaction(self._db) as db:
                 for d in drafts:
                     db.execute("INSERT INTO releases (id, blob) VALUES (?, ?)",
@@ -234,6 +260,26 @@ class PersonLedger:
             self._view = _extend(self._view, list(drafts))
             self._answers[fingerprint] = answer
             return True
+
+
+EVERY, UNSEEN = -1, -2
+"""Populations of a turn beside the labels of ``LedgerView.component``: every population,
+and the persons no release counts yet."""
+
+
+def _overlap(one: frozenset[int], other: frozenset[int]) -> bool:
+    return EVERY in one or EVERY in other or bool(one & other)
+
+
+def _came_between(view: LedgerView, now: LedgerView, drafts: Sequence[StoredRelease]) -> bool:
+    """Whether a release recorded after ``view`` counts persons of the drafts' population."""
+    since = now.releases[len(view.releases):]
+    if not since or not drafts:
+        return False
+    persons = np.unique(np.concatenate([d.membership.units for d in drafts]))
+    _, counted = view.related(persons)
+    population = np.union1d(view.signatures.units[counted], persons)
+    return any(np.isin(r.membership.units, population).any() for r in since)
 
 
 def _extend(view: LedgerView, releases: list[StoredRelease]) -> LedgerView:

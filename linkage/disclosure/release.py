@@ -190,17 +190,16 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
         answer = render(released)
         if ledger.commit(seen, [], fingerprint, answer):
             return released, answer, {"joint_releases": len(seen.releases), "recorded": 0}
-    with ledger.turn(deadline):
+    persons = np.unique(np.concatenate([np.zeros(0, dtype=np.uint64)]
+                                       + [t.membership.units for t in tables]))
+    with ledger.turn(deadline, persons):
         for _ in range(MAX_ATTEMPTS):
             view = ledger.view()
-            first = ledger.next_id(view)
             if view.version != drafted.view.version:
-                drafted = _drafts(tables, view, first, k, minimum)
+                drafted = _drafts(tables, view, ledger.next_id(view), k, minimum)
             released, stats = _audit(drafted, k, deadline)
             answer = render(released)
             keep = [d for d in drafted.drafts if any(_adds_something(d, view))]
-            for i, d in enumerate(keep):
-                d.release_id = first + i
             if ledger.commit(view, keep, fingerprint, answer):
                 stats["recorded"] = len(keep)
                 return released, answer, stats

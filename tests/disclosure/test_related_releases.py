@@ -4,10 +4,14 @@ which cannot narrow it)."""
 
 from __future__ import annotations
 
-import numpy as np
+import time
 
-from linkage.disclosure import AeadSealer, PersonLedger
+import numpy as np
+import pytest
+
+from linkage.disclosure import AeadSealer, AuditUnfinished, PersonLedger
 from linkage.disclosure.atoms import Membership
+from linkage.disclosure.person_ledger import StoredRelease
 from linkage.disclosure.release import TableInput, release_alone, release_tables
 from linkage.disclosure.table import Dimension
 
@@ -23,8 +27,9 @@ def _table(first: int, last: int, dimension: Dimension = SEX) -> TableInput:
     return TableInput((dimension,), counts, Membership(units, leaf))
 
 
-def _release(ledger: PersonLedger, table: TableInput, name: str):
-    released, _, stats = release_tables([table], 5, 5, ledger, name * 64, lambda _: b"{}")
+def _release(ledger: PersonLedger, table: TableInput, name: str, deadline: float | None = None):
+    released, _, stats = release_tables([table], 5, 5, ledger, name * 64, lambda _: b"{}",
+                                        deadline)
     return released[0], stats
 
 
@@ -52,3 +57,35 @@ def test_a_table_of_unseen_persons_is_related_to_nothing():
         assert releases == [] and not counted.any()
         releases, counted = view.related(np.array([3, 600], dtype=np.uint64))
         assert [r.release_id for r in releases] == [1] and int(counted.sum()) == 40
+
+
+def test_an_audit_waits_only_for_audits_on_its_population():
+    with PersonLedger(None, AeadSealer(b"k" * 32)) as ledger:
+        _release(ledger, _table(1, 40), "a")
+        _release(ledger, _table(101, 140), "b")
+        with ledger.turn(persons=np.arange(1, 11, dtype=np.uint64)):
+            # another population (and one joined to nothing yet) goes ahead
+            _release(ledger, _table(101, 140, AGE), "c", deadline=time.monotonic() + 30)
+            _release(ledger, _table(201, 240), "d", deadline=time.monotonic() + 30)
+            # the population of persons 1..10 waits for the turn, and a table joining it to
+            # another population waits too
+            for name, table in (("e", _table(1, 40, AGE)), ("f", _table(30, 120))):
+                with pytest.raises(AuditUnfinished):
+                    _release(ledger, table, name, deadline=time.monotonic() + 0.2)
+        with ledger.turn(persons=np.arange(500, 510, dtype=np.uint64)):
+            with pytest.raises(AuditUnfinished):       # persons not seen yet: one population
+                _release(ledger, _table(300, 340), "g", deadline=time.monotonic() + 0.2)
+        assert ledger.release_count == 4
+
+
+def test_a_release_on_another_population_in_between_does_not_void_a_commit():
+    with PersonLedger(None, AeadSealer(b"k" * 32)) as ledger:
+        _release(ledger, _table(1, 40), "a")
+        stale = ledger.view()
+        _release(ledger, _table(101, 140), "b")
+        mine = StoredRelease(0, (AGE,), _table(1, 40, AGE).membership, np.zeros(3, dtype=bool), 5)
+        assert ledger.commit(stale, [mine], "c" * 64, b"{}")
+        assert [r.release_id for r in ledger.view().releases] == [1, 2, 3]
+        _release(ledger, _table(30, 40), "d")
+        again = StoredRelease(0, (SEX,), _table(1, 29).membership, np.zeros(3, dtype=bool), 5)
+        assert not ledger.commit(stale, [again], "e" * 64, b"{}")
