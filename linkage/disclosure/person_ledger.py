@@ -21,6 +21,7 @@ a release on its population came in between (the caller then audits again).
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import sqlite3
@@ -163,6 +164,7 @@ class PersonLedger:
         self._lock = threading.Lock()
         self._turns = threading.Condition()
         self._busy: list[frozenset[int]] = []     # the populations of the audits under way
+        self._waiting: dict[object, frozenset[int]] = {}   # those of the audits waiting, in order
         if self.path is not None and not self.path.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -201,16 +203,24 @@ class PersonLedger:
         ``persons``: those the new tables count; an audit waits only for audits on the
         populations they belong to (persons not in the ledger yet are one population), None
         for every population. Identical requests are answered from the ledger without a turn.
+        Turns on one population go in the order asked for (who waited longest goes first).
         Waiting counts towards ``deadline`` (``time.monotonic()``): past it, AuditUnfinished."""
+        ticket = object()
         with self._turns:
-            while True:
-                mine = self._populations(persons)
-                if not any(_overlap(mine, other) for other in self._busy):
-                    break
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise AuditUnfinished()
-                self._turns.wait(remaining)
+            try:
+                while True:
+                    mine = self._waiting[ticket] = self._populations(persons)
+                    ahead = itertools.takewhile(lambda t: t is not ticket, self._waiting)
+                    if not any(_overlap(mine, other) for other in self._busy) and \
+                            not any(_overlap(mine, self._waiting[t]) for t in ahead):
+                        break
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise AuditUnfinished()
+                    self._turns.wait(remaining)
+            finally:
+                del self._waiting[ticket]
+                self._turns.notify_all()
             self._busy.append(mine)
         try:
             yield

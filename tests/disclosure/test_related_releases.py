@@ -4,6 +4,7 @@ which cannot narrow it)."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -89,3 +90,27 @@ def test_a_release_on_another_population_in_between_does_not_void_a_commit():
         _release(ledger, _table(30, 40), "d")
         again = StoredRelease(0, (SEX,), _table(1, 29).membership, np.zeros(3, dtype=bool), 5)
         assert not ledger.commit(stale, [again], "e" * 64, b"{}")
+
+
+def test_turns_on_one_population_go_in_the_order_asked_for():
+    """Who asked first goes first, also before one asking just as a turn ends."""
+    persons = np.arange(1, 11, dtype=np.uint64)
+    order: list[str] = []
+    with PersonLedger(None, AeadSealer(b"k" * 32)) as ledger:
+        _release(ledger, _table(1, 40), "a")
+
+        def take_turn(name: str) -> None:
+            with ledger.turn(deadline=time.monotonic() + 30, persons=persons):
+                order.append(name)
+
+        threads = []
+        with ledger.turn(persons=persons):
+            for count, name in enumerate(["first", "second"], start=1):
+                threads.append(threading.Thread(target=take_turn, args=(name,)))
+                threads[-1].start()
+                while len(ledger._waiting) < count:
+                    time.sleep(0.01)
+        take_turn("latecomer")
+        for thread in threads:
+            thread.join()
+    assert order == ["first", "second", "latecomer"]
