@@ -141,14 +141,18 @@ class LedgerView:
     component: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """Per unit of ``signatures``, its population: persons joined by the releases counting them."""
 
+    def populations(self, units: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The labels of the populations of ``units``, and whether any is in no release."""
+        known = self.signatures.units
+        pos = np.minimum(np.searchsorted(known, units), max(len(known) - 1, 0))
+        hits = known[pos] == units if len(known) else np.zeros(len(units), dtype=bool)
+        return np.unique(self.component[pos[hits]]), not hits.all()
+
     def related(self, units: np.ndarray) -> tuple[list[StoredRelease], np.ndarray]:
         """The releases that share persons with ``units``, directly or through other releases,
         and which units of ``signatures`` they count: nothing else can tell anything about these
         persons or be told by them."""
-        known = self.signatures.units
-        pos = np.minimum(np.searchsorted(known, units), max(len(known) - 1, 0))
-        hits = known[pos] == units if len(known) else np.zeros(len(units), dtype=bool)
-        labels = np.unique(self.component[pos[hits]])
+        labels, _ = self.populations(units)
         releases = [r for r in self.releases if len(r.membership.units)
                     and self.component[self.signatures.positions(r.membership.units[:1])[0]] in labels]
         return releases, np.isin(self.component, labels)
@@ -232,12 +236,8 @@ class PersonLedger:
     def _populations(self, persons: np.ndarray | None) -> frozenset[int]:
         if persons is None:
             return frozenset({EVERY})
-        view = self._view
-        known = view.signatures.units
-        pos = np.minimum(np.searchsorted(known, persons), max(len(known) - 1, 0))
-        hits = known[pos] == persons if len(known) else np.zeros(len(persons), dtype=bool)
-        labels = {int(label) for label in np.unique(view.component[pos[hits]])}
-        return frozenset(labels | ({UNSEEN} if not hits.all() else set()))
+        labels, unseen = self._view.populations(persons)
+        return frozenset({int(label) for label in labels} | ({UNSEEN} if unseen else set()))
 
     def answer(self, fingerprint: str) -> bytes | None:
         """The answer given before to an identical request, or None."""
