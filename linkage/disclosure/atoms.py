@@ -19,6 +19,7 @@ same persons give the same cell, in any table, under any name.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -121,6 +122,12 @@ def signature_step(release_id: int, membership: Membership) -> np.ndarray:
         code = code + membership.flag.astype(np.uint64)
     with np.errstate(over="ignore"):
         return mix64(code + mix64(np.full(len(code), release_id + 1, dtype=np.uint64)))
+
+
+def persons_of(memberships: Iterable[Membership]) -> np.ndarray:
+    """The persons the memberships count, sorted, each once."""
+    return np.unique(np.concatenate([np.zeros(0, dtype=np.uint64)]
+                                    + [m.units for m in memberships]))
 
 
 class Signatures:

@@ -367,8 +367,7 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
 def _proven(lps: _ComponentLPs, pool: _Points, form: sp.csr_matrix, value: int, k: int) -> bool:
     """Whether the figure's requirement holds: the known points' reach, then the LP optimum
     of the side they leave short, then of the other side. Each optimum joins the points."""
-    reach = pool.values(form)
-    lo, up = math.ceil(reach.min() - 1e-6), math.floor(reach.max() + 1e-6)
+    lo, up = pool.reach(form)
     if requirement_met(value, k, lo, up):
         return True
     first = -1.0 if lo <= max(value - 1, 0) and up < value + 1 else 1.0
@@ -406,6 +405,11 @@ class _Points:
             self._rows = np.concatenate([self._rows, np.zeros_like(self._rows)])
         self._rows[self._n] = point
         self._n += 1
+
+    def reach(self, form: sp.csr_matrix) -> tuple[int, int]:
+        """The least and greatest integer the form takes at the points, rounded inward."""
+        values = self.values(form)
+        return math.ceil(values.min() - 1e-6), math.floor(values.max() + 1e-6)
 
     def values(self, form: sp.csr_matrix) -> np.ndarray:
         """The form's value at every point."""
@@ -448,8 +452,8 @@ def _publish_what_is_public(releases: Sequence[AuditRelease], model: _Model, R: 
 
 
 def _determined(lps: _ComponentLPs, pool: _Points, form: sp.csr_matrix, value: float) -> bool:
-    reach = pool.values(form)
-    if math.ceil(reach.min() - 1e-6) < math.floor(reach.max() + 1e-6):
+    lo, up = pool.reach(form)
+    if lo < up:
         return False
     lo, up = lps.bounds(form)[:2]
     return math.ceil(lo - 1e-6) == math.floor(up + 1e-6) == round(value)

@@ -37,7 +37,7 @@ import numpy as np
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from linkage.disclosure.atoms import Membership, Signatures, TableFigures
+from linkage.disclosure.atoms import Membership, Signatures, TableFigures, persons_of
 from linkage.disclosure.errors import AuditUnfinished, LedgerError
 from linkage.disclosure.reads import Reads
 from linkage.disclosure.table import Dimension, TableStructure
@@ -286,7 +286,7 @@ def _came_between(view: LedgerView, now: LedgerView, drafts: Sequence[StoredRele
     since = now.releases[len(view.releases):]
     if not since or not drafts:
         return False
-    persons = np.unique(np.concatenate([d.membership.units for d in drafts]))
+    persons = persons_of(d.membership for d in drafts)
     _, counted = view.related(persons)
     population = np.union1d(view.signatures.units[counted], persons)
     return any(np.isin(r.membership.units, population).any() for r in since)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linkage.disclosure.atoms import DEN, NUM, Membership, Signatures, TableFigures
+from linkage.disclosure.atoms import DEN, NUM, Membership, Signatures, TableFigures, persons_of
 from linkage.disclosure.errors import AuditUnfinished
 from linkage.disclosure.joint import AuditRelease, joint_audit
 from linkage.disclosure.person_ledger import EMPTY_SET, LedgerView, PersonLedger, StoredRelease
@@ -147,9 +147,7 @@ def _audit(drafted: _Drafts, k: int, deadline: float | None = None
     them (when they add anything): the others are another population, which nothing in the
     drafts can narrow and which can narrow nothing in them."""
     view = drafted.view
-    persons = np.concatenate([np.zeros(0, dtype=np.uint64)]
-                             + [d.membership.units for d in drafted.drafts])
-    related, counted = view.related(np.unique(persons))
+    related, counted = view.related(persons_of(d.membership for d in drafted.drafts))
     stats = {"joint_releases": len(related), "quantities": 0, "lp_solves": 0}
     added: dict[int, set[int]] = {}
     if drafted.adds_something:
@@ -190,9 +188,7 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
         answer = render(released)
         if ledger.commit(seen, [], fingerprint, answer):
             return released, answer, {"joint_releases": len(seen.releases), "recorded": 0}
-    persons = np.unique(np.concatenate([np.zeros(0, dtype=np.uint64)]
-                                       + [t.membership.units for t in tables]))
-    with ledger.turn(deadline, persons):
+    with ledger.turn(deadline, persons_of(t.membership for t in tables)):
         for _ in range(MAX_ATTEMPTS):
             view = ledger.view()
             if view.version != drafted.view.version:
