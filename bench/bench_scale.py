@@ -5,7 +5,7 @@ Flanders: KSZ 6.7 million persons, VDAB 600,000, education 1.2 million, integrat
 <= 10 min and <= 16 GB). The development machine has 2 cores and 24 GB shared by others, so
 the benchmark measures two fractions of Flanders and extrapolates: a synthetic population
 of KSZ-fraction size (``linkage synth``), the other sources sampled down to their Flanders
-share, each encoded with ``linkage encode --workers 2`` (schema belgian-v3, national-number
+share, each encoded with ``linkage encode --workers 2`` (schema belgian-v4, national-number
 token) and all four linked with ``linkage match`` at its defaults, each command in its own
 process; printed per fraction: encoding rate, link time per stage and peak memory, and F1 and
 the recall gap between origin groups per pair with KSZ against the generator's truth. Growth is fitted as time ~ records^b between the two fractions and carried to
@@ -51,7 +51,7 @@ KSZ_COVERAGE = 0.995
 SEED = 6_062_026
 WORKERS = 2
 TARGETS = {"encode_rate": 40_000, "link_s": 600, "link_gb": 16}
-SCHEMA = "belgian-v3"
+SCHEMA = "belgian-v4"
 MATCH_OPTIONS = tuple(option for name, flag in (("BENCH_EXHAUSTIVE_BUDGET", "--exhaustive-budget"),
                                                 ("BENCH_DASK", "--dask"))
                       if name in os.environ for option in (flag, os.environ[name]))

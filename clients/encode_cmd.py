@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # rich is imported only when a bar is shown
     from rich.progress import Progress, TaskID
 
 EXAMPLE = """example:
-  linkage encode --schema belgian-v3 --secret-file linkage.secret --source vdab \\
+  linkage encode --schema belgian-v4 --secret-file linkage.secret --source vdab \\
       --id-column record_id --exact-column insz vdab.csv -o vdab.extract.parquet
 """
 
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     parser.add_argument("input", metavar="INPUT.csv", help="UTF-8 CSV with a header row")
     parser.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="extract file to write (Parquet)")
     parser.add_argument("--schema", required=True, metavar="SCHEMA.json",
-                        help="clkhash v3 linkage schema, or a bundled one by name (belgian-v3, the recommended one; belgian-v2 and belgian-v1 for extracts made before)")
+                        help="clkhash v3 linkage schema, or a bundled one by name (belgian-v4, the recommended one; belgian-v3, belgian-v2 and belgian-v1 for extracts made before)")
     parser.add_argument("--secret-file", required=True, metavar="FILE",
                         help="file holding the linkage secret shared by the providers")
     parser.add_argument("--source", metavar="NAME",

@@ -71,6 +71,6 @@ def register(subparsers) -> None:
     parser.add_argument("--header", action="store_true",
                         help="print a CSV header line per source: record_id, insz, the schema's "
                         "identifier columns and the payload")
-    parser.add_argument("--schema", default="belgian-v3", metavar="SCHEMA",
-                        help="linkage schema whose identifier columns to list (default belgian-v3)")
+    parser.add_argument("--schema", default="belgian-v4", metavar="SCHEMA",
+                        help="linkage schema whose identifier columns to list (default belgian-v4)")
     parser.set_defaults(func=run)

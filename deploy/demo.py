@@ -87,7 +87,7 @@ def main() -> int:
     secret.write_text(secrets.token_hex(32))
     secret.chmod(0o600)
     for source in SOURCES:
-        linkage("encode", "--schema", "belgian-v3", "--secret-file", str(secret), "--source", source,
+        linkage("encode", "--schema", "belgian-v4", "--secret-file", str(secret), "--source", source,
                 "--id-column", "record_id", "--exact-column", "insz",
                 *(("--replaced-column", "replaced_insz") if source == "ksz" else ()),
                 str(synth / f"{source}.csv"), "-o", str(extracts / f"{source}.parquet"))

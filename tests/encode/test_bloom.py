@@ -40,6 +40,7 @@ ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 -'éçøłıß漢"
 def _documents():
     yield "belgian-v1", load_schema("belgian-v1").clkhash_schema()
     yield "belgian-v2", load_schema("belgian-v2").clkhash_schema()
+    yield "belgian-v4", load_schema("belgian-v4").clkhash_schema()   # names by bits per bigram
     yield "febrl-like", clkhash.schema.from_json_dict(copy.deepcopy(FEBRL_LIKE))
     yield "folded-double-hash", clkhash.schema.from_json_dict(copy.deepcopy(FOLDED_DOUBLE_HASH))
     for path in BUNDLED:
