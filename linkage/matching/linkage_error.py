@@ -295,8 +295,10 @@ def _by_stratum(fitted: Assignment, k: np.ndarray, chance: np.ndarray, found: np
     record-level side each record's own; on the other side the candidates' weights name their
     records, and the partners scoring below the floor are shared out by
     :func:`_below_by_label`."""
+    names = sorted(set(local.tolist()), key=str)
+    number = {label: code for code, label in enumerate(names)}
     codes = np.full(len(chance), -1, dtype=np.int64)
-    names, codes[records] = np.unique(local.astype(str), return_inverse=True)
+    codes[records] = np.fromiter(map(number.__getitem__, local.tolist()), dtype=np.int64, count=len(records))
     expected = np.bincount(codes[records], chance[records], minlength=len(names))
     got = np.bincount(codes[records], found[records], minlength=len(names))
     if not own_side:
