@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linkage.encoding import encode_csv, load_schema, read_secret
+from linkage.encoding.advice import schema_advice
 from linkage.encoding.pool import MAX_DEFAULT_WORKERS, default_workers
 from linkage.errors import LinkageError
 from linkage.extract import write_extract
@@ -69,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     if Path(args.output).resolve() == Path(args.input).resolve():
         raise LinkageError("-o names the input file; choose another output path")
     schema = load_schema(args.schema)
+    for advice in schema_advice(schema):
+        _warn(f"schema: {advice}")
     secret = read_secret(args.secret_file, warn=_warn)
     with _progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         extract, summary = encode_csv(

@@ -1,0 +1,82 @@
+"""The measured costs of a schema's choices, printed by ``linkage encode`` before it starts."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from clients.cli import main
+from linkage.encoding import load_schema, schema_from_dict
+from linkage.encoding.advice import schema_advice
+from linkage.extract import read_extract
+
+from .helpers import IDENTIFIER_COLUMNS, VDAB_PAYLOAD, person, write_csv
+
+
+def _feature(identifier: str, format_: dict, n: int = 2) -> dict:
+    return {"identifier": identifier, "format": format_,
+            "hashing": {"comparison": {"type": "ngram", "n": n}, "strategy": {"bitsPerFeature": 100}}}
+
+
+TEXT = {"type": "string", "encoding": "utf-8"}
+PLAIN = {  # what a provider writes from clkhash's documentation: one feature per column
+    "version": 3,
+    "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64}},
+    "features": [_feature("given_names", TEXT), _feature("surname", TEXT),
+                 _feature("sex", {"type": "enum", "values": ["M", "F"]}, 1),
+                 _feature("birth_date", {"type": "date", "format": "%Y%m%d"}, 1)],
+}
+
+
+def _advice(document: dict) -> str:
+    return " | ".join(schema_advice(schema_from_dict(copy.deepcopy(document))))
+
+
+def test_the_recommended_schemas_get_no_advice():
+    assert schema_advice(load_schema("belgian-v4")) == [] and schema_advice(load_schema("belgian-v3")) == []
+
+
+def test_a_plain_schema_is_told_each_measured_cost():
+    advice = schema_advice(schema_from_dict(copy.deepcopy(PLAIN)))
+    assert len(advice) == 4
+    text = " | ".join(advice)
+    assert "swapped" in text and "'given_names' hashes all given names" in text
+    assert "'sex' encodes sex" in text and "no diffusion layer" in text
+
+
+@pytest.mark.parametrize(("features", "said", "not_said"), [
+    # one feature for both names: swaps agree, the first given name only: nothing to say on names
+    (["given_names.first+surname"], [], ["swapped", "all given names"]),
+    # the first given name in a feature of its own still cannot meet a swapped surname
+    (["given_names.first", "surname"], ["swapped"], ["all given names"]),
+    # all given names together with the surname: swaps agree, the extra names do not
+    (["given_names+surname"], ["all given names"], ["swapped"]),
+    # only a surname: nothing to swap with
+    (["surname"], [], ["swapped", "all given names"]),
+])
+def test_name_advice_follows_which_columns_each_feature_reads(features, said, not_said):
+    document = copy.deepcopy(PLAIN)
+    document["features"] = [_feature(identifier, TEXT) for identifier in features]
+    text = _advice(document)
+    assert all(fragment in text for fragment in said), text
+    assert not any(fragment in text for fragment in not_said), text
+
+
+def test_a_folded_schema_without_diffusion_is_still_told_about_graph_matching():
+    assert "no diffusion layer" in " ".join(schema_advice(load_schema("belgian-v2")))
+    assert "no diffusion layer" in " ".join(schema_advice(load_schema("belgian-v1")))
+
+
+def test_linkage_encode_prints_the_advice_and_still_encodes(tmp_path, secret_file, capsys):
+    schema = tmp_path / "plain.json"
+    schema.write_text(json.dumps(PLAIN))
+    path = write_csv(tmp_path / "in.csv", [person(i) for i in range(3)], IDENTIFIER_COLUMNS + VDAB_PAYLOAD)
+    output = tmp_path / "out.parquet"
+    code = main(["encode", "--schema", str(schema), "--secret-file", str(secret_file), "--quiet",
+                 "--source", "vdab", str(path), "-o", str(output)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert err.count("linkage encode: warning: schema: ") == 4
+    assert "swapped" in err and len(read_extract(output).record_ids) == 3
