@@ -265,32 +265,44 @@ def estimated_recall(fitted: Assignment, links: PairLinks, final: np.ndarray, na
         out["reason"] = (f"only {fitted.share:.0%} of the open {names[sides[fitted.side]]} records are "
                          f"expected to have a partner; too few for an estimate")
         return out
+    counted = [_counted(fitted, links, final, j, k, linked, side) for side in (0, 1)]
+    below = np.where(counted[fitted.side][2], 0.0, fitted.below)     # found after all: no partner unseen
     for side, s in enumerate(sides):
-        t = sides[1 - side]
+        chance, found, _ = counted[side]
         records = np.flatnonzero((links.set_of == s) & ~links.excluded)
-        n = len(final)
-        token = _holds(links.by_token, links.set_of, t)[links.by_token]
-        chance, found = np.zeros(n), np.zeros(n)
-        here, there = (j, k) if side == fitted.side else (k, j)
-        np.add.at(chance, here, fitted.weight)
-        np.add.at(found, here[linked], fitted.weight[linked])
-        if side == fitted.side:
-            chance = np.where(fitted.open_, 1 - fitted.absent, chance)
-        chance = np.minimum(chance, 1.0)
-        through = _holds(final, links.set_of, t)[final] & (found == 0)
-        chance[token | through] = found[token | through] = 1.0     # a token, or a third source
         if side == fitted.side:
             out.update(_figures(chance[records], found[records]))
         labels = strata[s] if s < len(strata) else None
         if labels is not None:
-            out["by_stratum"] = _by_stratum(fitted, k, chance, found, records, token | through,
+            out["by_stratum"] = _by_stratum(fitted, k, below, chance, found, records, counted[side][2],
                                             np.asarray(labels, dtype=object)[records - offsets[s]],
                                             side == fitted.side, names[s])
     return out
 
 
-def _by_stratum(fitted: Assignment, k: np.ndarray, chance: np.ndarray, found: np.ndarray, records: np.ndarray, anchored: np.ndarray, local: np.ndarray,
-                own_side: bool, name: str) -> dict:
+def _counted(fitted: Assignment, links: PairLinks, final: np.ndarray, j: np.ndarray, k: np.ndarray,
+             linked: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per record of the run, for ``side``'s set: the chance that it is in both sets, the
+    chance that it was found, and whether it was found for certain (by a token or through a
+    third set)."""
+    s, t = (links.p, links.q) if side == 0 else (links.q, links.p)
+    n = len(final)
+    chance, found = np.zeros(n), np.zeros(n)
+    here = j if side == fitted.side else k
+    np.add.at(chance, here, fitted.weight)
+    np.add.at(found, here[linked], fitted.weight[linked])
+    if side == fitted.side:
+        chance = np.where(fitted.open_, 1 - fitted.absent, chance)
+    chance = np.minimum(chance, 1.0)
+    token = _holds(links.by_token, links.set_of, t)[links.by_token]
+    through = _holds(final, links.set_of, t)[final] & (found == 0)
+    settled = (token | through) & (links.set_of == s)
+    chance[settled] = found[settled] = 1.0     # a token, or a third source
+    return chance, found, settled
+
+
+def _by_stratum(fitted: Assignment, k: np.ndarray, below: np.ndarray, chance: np.ndarray, found: np.ndarray,
+                records: np.ndarray, anchored: np.ndarray, local: np.ndarray, own_side: bool, name: str) -> dict:
     """The estimate per label of ``records`` (one side's, labelled ``local``): on the
     record-level side each record's own; on the other side the candidates' weights name their
     records, and the partners scoring below the floor are shared out by
@@ -302,17 +314,17 @@ def _by_stratum(fitted: Assignment, k: np.ndarray, chance: np.ndarray, found: np
     expected = np.bincount(codes[records], chance[records], minlength=len(names))
     got = np.bincount(codes[records], found[records], minlength=len(names))
     if not own_side:
-        expected = expected + _below_by_label(fitted, k, codes, anchored & (codes >= 0), len(names))
+        expected = expected + _below_by_label(fitted, k, below, codes, anchored & (codes >= 0), len(names))
     by = {str(label): _figures(np.array([e]), np.array([g])) for label, e, g in zip(names, expected, got)}
     rates = [f["recall"] for f in by.values() if f["expected_pairs"] >= MIN_STRATUM and f["recall"] is not None]
     gap = max(rates) - min(rates) if len(rates) > 1 else 0.0
     return {"side": name, "strata": by, "gap": round(gap, 4), "gap_warning": bool(gap > GAP_WARNING)}
 
 
-def _below_by_label(fitted: Assignment, k: np.ndarray, codes: np.ndarray,
+def _below_by_label(fitted: Assignment, k: np.ndarray, below: np.ndarray, codes: np.ndarray,
                     anchored: np.ndarray, labels: int) -> np.ndarray:
     """Per label of the other side, the expected partners of the record-level side's records
-    that scored below the floor: shared out as the partners the model saw (the weights of the
+    that scored below the floor (``below``, per record not found after all): shared out as the partners the model saw (the weights of the
     candidates, linked or not, by their label; plus one record's worth of those linked by
     token, so that no label is impossible).
 
@@ -332,7 +344,7 @@ def _below_by_label(fitted: Assignment, k: np.ndarray, codes: np.ndarray,
     labelled = codes[k] >= 0
     seen = np.bincount(codes[k[labelled]], fitted.weight[labelled], minlength=labels)
     prior = (seen + anchor) / (float(seen.sum()) + 1)
-    return prior * float(fitted.below.sum())
+    return prior * float(below.sum())
 
 
 def _figures(chance: np.ndarray, found: np.ndarray) -> dict:
