@@ -45,9 +45,10 @@ When most open records of the record-level side have no partner (share below
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 import dataclasses
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy import sparse
@@ -266,17 +267,17 @@ def estimated_recall(fitted: Assignment, links: PairLinks, final: np.ndarray, na
                          f"expected to have a partner; too few for an estimate")
         return out
     counted = [_counted(fitted, links, final, j, k, linked, side) for side in (0, 1)]
-    below = np.where(counted[fitted.side][2], 0.0, fitted.below)     # found after all: no partner unseen
+    unseen = float(np.where(counted[fitted.side][2], 0.0, fitted.below).sum())   # found after all: none unseen
     for side, s in enumerate(sides):
-        chance, found, _ = counted[side]
+        chance, found, settled = counted[side]
         records = np.flatnonzero((links.set_of == s) & ~links.excluded)
         if side == fitted.side:
-            out.update(_figures(chance[records], found[records]))
+            out.update(_figures(float(chance[records].sum()), float(found[records].sum())))
         labels = strata[s] if s < len(strata) else None
         if labels is not None:
-            out["by_stratum"] = _by_stratum(fitted, k, below, chance, found, records, counted[side][2],
-                                            np.asarray(labels, dtype=object)[records - offsets[s]],
-                                            side == fitted.side, names[s])
+            below = None if side == fitted.side else partial(_below_by_label, fitted.weight, k, settled, unseen)
+            local = np.asarray(labels, dtype=object)[records - offsets[s]]
+            out["by_stratum"] = _by_stratum(chance, found, records, local, names[s], below)
     return out
 
 
@@ -301,32 +302,34 @@ def _counted(fitted: Assignment, links: PairLinks, final: np.ndarray, j: np.ndar
     return chance, found, settled
 
 
-def _by_stratum(fitted: Assignment, k: np.ndarray, below: np.ndarray, chance: np.ndarray, found: np.ndarray,
-                records: np.ndarray, anchored: np.ndarray, local: np.ndarray, own_side: bool, name: str) -> dict:
+def _by_stratum(chance: np.ndarray, found: np.ndarray, records: np.ndarray, local: np.ndarray, name: str,
+                below: Callable[[np.ndarray, int], np.ndarray] | None) -> dict:
     """The estimate per label of ``records`` (one side's, labelled ``local``): on the
-    record-level side each record's own; on the other side the candidates' weights name their
-    records, and the partners scoring below the floor are shared out by
-    :func:`_below_by_label`."""
-    names = sorted(set(local.tolist()), key=str)
+    record-level side each record's own (``below`` None); on the other side the candidates'
+    weights name their records, and ``below`` (:func:`_below_by_label`) shares out, per label
+    code, the partners scoring below the floor."""
+    values = local.tolist()
+    names = sorted(set(values), key=str)
     number = {label: code for code, label in enumerate(names)}
     codes = np.full(len(chance), -1, dtype=np.int64)
-    codes[records] = np.fromiter(map(number.__getitem__, local.tolist()), dtype=np.int64, count=len(records))
+    codes[records] = np.fromiter(map(number.__getitem__, values), dtype=np.int64, count=len(records))
     expected = np.bincount(codes[records], chance[records], minlength=len(names))
     got = np.bincount(codes[records], found[records], minlength=len(names))
-    if not own_side:
-        expected = expected + _below_by_label(fitted, k, below, codes, anchored & (codes >= 0), len(names))
-    by = {str(label): _figures(np.array([e]), np.array([g])) for label, e, g in zip(names, expected, got)}
+    if below is not None:
+        expected = expected + below(codes, len(names))
+    by = {str(label): _figures(float(e), float(g)) for label, e, g in zip(names, expected, got)}
     rates = [f["recall"] for f in by.values() if f["expected_pairs"] >= MIN_STRATUM and f["recall"] is not None]
     gap = max(rates) - min(rates) if len(rates) > 1 else 0.0
     return {"side": name, "strata": by, "gap": round(gap, 4), "gap_warning": bool(gap > GAP_WARNING)}
 
 
-def _below_by_label(fitted: Assignment, k: np.ndarray, below: np.ndarray, codes: np.ndarray,
-                    anchored: np.ndarray, labels: int) -> np.ndarray:
-    """Per label of the other side, the expected partners of the record-level side's records
-    that scored below the floor (``below``, per record not found after all): shared out as the partners the model saw (the weights of the
-    candidates, linked or not, by their label; plus one record's worth of those linked by
-    token, so that no label is impossible).
+def _below_by_label(weight: np.ndarray, k: np.ndarray, settled: np.ndarray, unseen: float, codes: np.ndarray,
+                    labels: int) -> np.ndarray:
+    """Per label of the other side, the ``unseen`` partners of the record-level side's records
+    (those scoring below the floor, of records not found after all): shared out as the
+    partners the model saw (the ``weight`` of each candidate ``k``, linked or not, by its label;
+    plus one record's worth of the ``settled`` ones, linked by a token or a third set, so that
+    no label is impossible).
 
     Whose partner scored too low to be seen is unknown. Sharing it among the record's own
     candidates (its look-alikes, the rule before) assumed they share its origin; mostly they do
@@ -339,16 +342,15 @@ def _below_by_label(fitted: Assignment, k: np.ndarray, below: np.ndarray, codes:
     group 3.5 pt instead of 1.7; its postcode and sex make neighbours look alike). What this
     cannot see is a group that loses more partners below the floor than the others: its
     estimate is too high (docs/matching.md)."""
-    anchor = np.bincount(codes[anchored], minlength=labels).astype(np.float64)
+    anchor = np.bincount(codes[settled & (codes >= 0)], minlength=labels).astype(np.float64)
     anchor = anchor / anchor.sum() if anchor.sum() else np.full(labels, 1 / labels)
     labelled = codes[k] >= 0
-    seen = np.bincount(codes[k[labelled]], fitted.weight[labelled], minlength=labels)
-    prior = (seen + anchor) / (float(seen.sum()) + 1)
-    return prior * float(below.sum())
+    seen = np.bincount(codes[k[labelled]], weight[labelled], minlength=labels)
+    return (seen + anchor) / (float(seen.sum()) + 1) * unseen
 
 
-def _figures(chance: np.ndarray, found: np.ndarray) -> dict:
-    total, got = float(chance.sum()), float(found.sum())
+def _figures(total: float, got: float) -> dict:
+    """Expected persons in both sets and found, and their ratio."""
     return {"expected_pairs": round(total, 1), "expected_found": round(got, 1),
             "recall": round(got / total, 4) if total > 0 else None}
 

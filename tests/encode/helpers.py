@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
+
 SECRET = b"test-secret-0123456789abcdef0123456789abcdef"
 
 IDENTIFIER_COLUMNS = ["record_id", "insz", "given_names", "surname", "birth_date", "sex", "postcode"]
@@ -45,3 +47,16 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None, de
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def encoded_bits(path: Path, schema) -> np.ndarray:
+    """The CLKs of a CSV of vdab records encoded under :data:`SECRET`, as a bool matrix."""
+    from linkage.encoding import encode_csv
+
+    clks = np.asarray(encode_csv(path, schema, SECRET, source="vdab")[0].clks, dtype=np.uint8)
+    return np.unpackbits(clks, axis=1).astype(bool)
+
+
+def dice_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dice coefficient of every row of ``a`` against every row of ``b`` (bool matrices)."""
+    return 2 * (a[:, None, :] & b[None, :, :]).sum(2) / (a.sum(1)[:, None] + b.sum(1)[None, :])

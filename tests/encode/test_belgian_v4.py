@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from linkage.encoding import encode_csv, load_schema
+from linkage.encoding import load_schema
 
-from .helpers import IDENTIFIER_COLUMNS, SECRET, VDAB_PAYLOAD, person, write_csv
+from .helpers import IDENTIFIER_COLUMNS, VDAB_PAYLOAD, dice_matrix, encoded_bits, person, write_csv
 
 FIRST = ["Torres", "De Bondt", "Garcia", "Pereira", "Van Acker", "Lopez", "Silva", "Janssens"]
 SECOND = ["Sandoval", "Bruynzeels", "Marquez", "Santos", "Claes", "Moreno", "Costa", "Wouters"]
-
-
-def _dice(schema, left, right) -> np.ndarray:
-    a, b = (np.unpackbits(np.asarray(encode_csv(path, schema, SECRET, source="vdab")[0].clks, dtype=np.uint8),
-                          axis=1).astype(bool) for path in (left, right))
-    return 2 * (a[:, None, :] & b[None, :, :]).sum(2) / (a.sum(1)[:, None] + b.sum(1)[None, :])
 
 
 def test_v4_is_v3_with_bits_per_bigram_and_its_own_keys():
@@ -39,7 +33,8 @@ def test_a_dropped_surname_part_costs_v4_less_than_v3(tmp_path):
     left, right = write_csv(tmp_path / "left.csv", rows, columns), write_csv(tmp_path / "right.csv", short, columns)
     own, margin = {}, {}
     for name in ("belgian-v3", "belgian-v4"):
-        dice = _dice(load_schema(name), left, right)
+        schema = load_schema(name)
+        dice = dice_matrix(encoded_bits(left, schema), encoded_bits(right, schema))
         assert (np.argmax(dice, 1) == np.arange(len(rows))).all()
         own[name] = np.diag(dice)
         margin[name] = own[name] - np.where(np.eye(len(rows), dtype=bool), 0.0, dice).max(1)

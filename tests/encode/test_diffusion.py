@@ -11,7 +11,7 @@ from linkage.encoding import encode_csv, load_schema
 from linkage.encoding.diffusion import diffuse, diffusion_key, inputs
 from linkage.encoding.schema import SchemaError, schema_from_dict
 
-from .helpers import IDENTIFIER_COLUMNS, SECRET, VDAB_PAYLOAD, person, write_csv
+from .helpers import IDENTIFIER_COLUMNS, SECRET, VDAB_PAYLOAD, dice_matrix, encoded_bits, person, write_csv
 
 WIDTH = 128
 
@@ -101,8 +101,7 @@ def test_belgian_v3_folds_and_diffuses_without_flips_and_still_links_the_same_pe
     left = write_csv(tmp_path / "left.csv", rows, columns)
     right = write_csv(tmp_path / "right.csv", [person(i, given_names=r["given_names"] + "e") for i, r in enumerate(rows)],
                       columns)
-    a, b = (np.unpackbits(np.asarray(encode_csv(path, v3, SECRET, source="vdab")[0].clks, dtype=np.uint8), axis=1)
-            .astype(bool) for path in (left, right))
-    dice = 2 * (a[:, None, :] & b[None, :, :]).sum(2) / (a.sum(1)[:, None] + b.sum(1)[None, :])
+    a, b = encoded_bits(left, v3), encoded_bits(right, v3)
+    dice = dice_matrix(a, b)
     assert (np.argmax(dice, 1) == np.arange(len(rows))).all()  # everyone's best match is themself
     assert 0.45 < a.mean() < 0.55                                # the layer leaves about half the bits set
