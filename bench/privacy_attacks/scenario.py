@@ -22,6 +22,7 @@ import numpy as np
 
 from linkage.encoding import encode_csv, load_schema
 from linkage.encoding.features import plan_features
+from linkage.encoding.keys import name_features
 from linkage.encoding.schema import LinkageSchema
 from linkage.synth import generate
 
@@ -129,6 +130,8 @@ def plaintext(rows: list[dict], schema: LinkageSchema) -> Plaintext:
     clk_schema = schema.clkhash_schema()
     features = plan_features(clk_schema.fields)
     names = [i for i, f in enumerate(features) if f is not None and NAME_COLUMNS.intersection(f.columns)]
+    keyed = name_features(features)
+    key_of = {i: keyed[0] for i in keyed}      # the encoder hashes these under one key (keys.py)
     values, tokens, bits = [], [], []
     for row in rows:
         record = tuple(None if f is None else f.cell_value(*(row[c] for c in f.columns)) for f in features)
@@ -140,7 +143,7 @@ def plaintext(rows: list[dict], schema: LinkageSchema) -> Plaintext:
             properties = feature.hashing_properties
             grams = list(properties.comparator.tokenize(value))
             for gram, k in zip(grams, properties.strategy.bits_per_token(len(grams))):
-                item = (index, gram)
+                item = (key_of.get(index, index), gram)
                 items.append(item)
                 weights[item] = max(weights.get(item, 0), k)
         values.append(record)

@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from linkage.encoding.csvinput import count_lines, open_blocks
+from linkage.encoding.keys import shares_name_key
 from linkage.encoding.pool import encode_chunks
 from linkage.encoding.rows import EncoderConfig, RowEncoder
 from linkage.encoding.schema import LinkageSchema, load_schema
@@ -98,7 +99,7 @@ def encode_csv(
     summary.token_status["duplicate"] = _duplicates(tokens)
     header_info = ExtractHeader(
         source=source,
-        fingerprint=schema.configuration_fingerprint(key_check(secret)),
+        fingerprint=schema.configuration_fingerprint(key_check(secret), shares_name_key(encoder.features)),
         schema_fingerprint=schema.fingerprint,
         normalisation_version=NORMALISATION_VERSION,
         clk_bits=schema.clk_bits,

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
-from clkhash.key_derivation import generate_key_lists
-
 from linkage.encoding.blip import blip_key, flip
 from linkage.encoding.bloom import ClkBuilder
 from linkage.encoding.csvinput import Row
 from linkage.encoding.diffusion import diffuse, diffusion_key, inputs
 from linkage.encoding.features import CACHE_SIZE, plan_features
+from linkage.encoding.keys import feature_keys
 from linkage.encoding.schema import LinkageSchema, SchemaError
 from linkage.encoding.summary import ChunkResult, PayloadColumn, Problem
 from linkage.insz import InvalidInsz, exact_token, parse_insz, token_key
@@ -88,12 +87,7 @@ class RowEncoder:
         self.positions = [None if feature is None else tuple(index[column] for column in feature.columns)
                           for feature in self.features]
         self.feature_count = len(self.feature_names)
-        keys = generate_key_lists(
-            config.secret, len(clk_schema.fields), key_size=clk_schema.kdf_key_size,
-            salt=clk_schema.kdf_salt, info=clk_schema.kdf_info, kdf=clk_schema.kdf_type,
-            hash_algo=clk_schema.kdf_hash,
-        )
-        self.clk_builder = ClkBuilder(clk_schema, keys)
+        self.clk_builder = ClkBuilder(clk_schema, feature_keys(clk_schema, config.secret, self.features))
         self.token_key = token_key(config.secret) if config.exact_column or config.replaced_column else None
         self.flip_probability = config.schema.flip_probability
         self.flip_key = blip_key(config.secret) if self.flip_probability else None

@@ -78,11 +78,13 @@ class LinkageSchema:
         schema.xor_folds = self.xor_folds
         return schema
 
-    def configuration_fingerprint(self, key_check: str) -> str:
-        """The extract fingerprint: schema, normalisation rules, token scheme and secret check.
+    def configuration_fingerprint(self, key_check: str, shared_name_key: bool) -> str:
+        """The extract fingerprint: schema, normalisation rules, token scheme, secret check and,
+        where several features hold names, that they share one key (:mod:`.keys`).
 
         Two extracts link only when this is equal; a provider with other normalisation rules
-        or another secret gets another fingerprint instead of silently poor links.
+        or another secret gets another fingerprint instead of silently poor links. Schemas with
+        one name feature keep the fingerprint they had before names shared a key.
         """
         parts = {
             "schema": self.fingerprint,
@@ -90,6 +92,8 @@ class LinkageSchema:
             "token": TOKEN_SCHEME,
             "key_check": key_check,
         }
+        if shared_name_key:
+            parts["name_key"] = "shared"
         canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
