@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pipeline import (  # noqa: E402
-    PROVIDER_SCHEMA, ROOT, SOURCES, encode, fresh_folder, match, recall_gap, sampling_gap, score, synth,
-    truth_and_origin,
+    PROVIDER_SCHEMA, ROOT, SOURCES, encode, fresh_folder, match, recall_gap, sampling_error, sampling_gap, score,
+    synth, truth_and_origin,
 )
 
 FULL = os.environ.get("BENCH_SIZE") == "full"
@@ -124,7 +124,9 @@ def report(label: str, results, quality: dict, seconds: float) -> None:
         by = (estimate.get("by_stratum") or {}).get("strata", {})
         errors = [abs(by[g]["recall"] - found / total) for g, (found, total) in r.recall_by_group.items()
                   if total >= 100 and g in by and by[g]["recall"] is not None]
-        worst = f"{100 * max(errors):.2f} pt over {len(errors)} groups" if errors else "no groups"
+        floor, floor90 = sampling_error(r)
+        worst = (f"{100 * max(errors):.2f} pt over {len(errors)} groups (a perfect estimate: "
+                 f"{100 * floor:.2f} / {100 * floor90:.2f} pt)") if errors else "no groups"
         print(f"{'-'.join(r.sources):<18} true {r.recall:.4f}, estimated {estimate['recall']:.4f} "
               f"(error {100 * abs(estimate['recall'] - r.recall):.2f} pt); per group, largest error {worst}")
     print("recall per origin group (persons in both sources)")
