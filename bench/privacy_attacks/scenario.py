@@ -22,7 +22,7 @@ import numpy as np
 
 from linkage.encoding import encode_csv, load_schema
 from linkage.encoding.features import plan_features
-from linkage.encoding.keys import name_features
+from linkage.encoding.keys import name_key_features
 from linkage.encoding.schema import LinkageSchema
 from linkage.synth import generate
 
@@ -130,7 +130,7 @@ def plaintext(rows: list[dict], schema: LinkageSchema) -> Plaintext:
     clk_schema = schema.clkhash_schema()
     features = plan_features(clk_schema.fields)
     names = [i for i, f in enumerate(features) if f is not None and NAME_COLUMNS.intersection(f.columns)]
-    keyed = name_features(features)
+    keyed = name_key_features(features)
     key_of = {i: keyed[0] for i in keyed}      # the encoder hashes these under one key (keys.py)
     values, tokens, bits = [], [], []
     for row in rows:

@@ -11,9 +11,10 @@ culture), and they defeat the national number too, whose link is vetoed when the
 disagree (docs/matching.md).
 
 So every feature that reads only name columns (given names, surname) is hashed under one key,
-the first such feature's: a name token sets the same bits in whichever of them it sits, given
-the same comparison and hash (:func:`name_features_agree`). A schema with one name feature
-(``belgian-v1`` to ``-v4``) keeps clkhash's keys and its fingerprint; a schema with several gets
+the first such feature's, unless one feature already holds both (:func:`name_key_features`): a
+name token then sets the same bits in whichever of them it sits, given the same comparison and
+hash (:func:`name_features_agree`). A schema whose names are in one feature (``belgian-v1`` to
+``-v4``) keeps clkhash's keys and its fingerprint; a schema whose name features share a key gets
 a fingerprint of its own (``LinkageSchema.configuration_fingerprint``), so its extracts are never
 mixed with ones made under per-feature keys.
 
@@ -35,15 +36,20 @@ from linkage.encoding.features import GIVEN_NAMES, SURNAME, Feature
 NAME_KINDS = frozenset({GIVEN_NAMES, SURNAME})
 
 
-def name_features(features: Sequence[Feature | None]) -> list[int]:
-    """Positions of the features that read name columns only."""
-    return [i for i, feature in enumerate(features)
-            if feature is not None and all(source.kind in NAME_KINDS for source in feature.sources)]
+def name_key_features(features: Sequence[Feature | None]) -> list[int]:
+    """Positions of the features that share the name key: those that read name columns only,
+    unless one of them already reads both given names and surname (``given_names.first+surname``):
+    that feature agrees under a swap by itself, and a surname feature next to it is there to
+    weigh the surname again, which bits shared with it would undo."""
+    kinds = [None if feature is None else {source.kind for source in feature.sources} for feature in features]
+    if any(k is not None and NAME_KINDS <= k for k in kinds):
+        return []
+    return [i for i, k in enumerate(kinds) if k is not None and k <= NAME_KINDS]
 
 
 def shares_name_key(features: Sequence[Feature | None]) -> bool:
     """Whether more than one feature holds names, so that they share a key."""
-    return len(name_features(features)) > 1
+    return len(name_key_features(features)) > 1
 
 
 def feature_keys(schema: Schema, secret: bytes, features: Sequence[Feature | None]) -> list[Any]:
@@ -51,7 +57,7 @@ def feature_keys(schema: Schema, secret: bytes, features: Sequence[Feature | Non
     keys = list(generate_key_lists(secret, len(schema.fields), key_size=schema.kdf_key_size,
                                    salt=schema.kdf_salt, info=schema.kdf_info, kdf=schema.kdf_type,
                                    hash_algo=schema.kdf_hash))
-    names = name_features(features)
+    names = name_key_features(features)
     for i in names[1:]:
         keys[i] = keys[names[0]]
     return keys
@@ -61,7 +67,7 @@ def name_features_agree(features: Sequence[Feature | None]) -> bool:
     """Whether the name features cut and hash a value alike (comparison, hash, text
     encoding), so that a name sets the same bits in any of them under the shared key."""
     signatures = set()
-    for i in name_features(features):
+    for i in name_key_features(features):
         feature = features[i]
         assert feature is not None
         properties = feature.field.hashing_properties

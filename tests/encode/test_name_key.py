@@ -73,3 +73,12 @@ def test_name_features_that_cut_names_differently_are_told_apart():
     assert name_features_agree(plan_features(schema_from_dict(copy.deepcopy(document)).clkhash_schema().fields))
     document["features"][1] = _feature("surname", TEXT, n=3)
     assert not name_features_agree(plan_features(schema_from_dict(document).clkhash_schema().fields))
+
+
+def test_a_feature_holding_both_names_keeps_the_other_name_features_on_their_own_keys():
+    document = copy.deepcopy(PLAIN)      # the surname weighed twice: once with the given name
+    document["features"] = [_feature("given_names.first+surname", TEXT), _feature("surname", TEXT)]
+    features = plan_features(schema_from_dict(document).clkhash_schema().fields)
+    assert not shares_name_key(features)
+    document["features"] = [_feature("given_names.first", TEXT), _feature("surname", TEXT)]
+    assert shares_name_key(plan_features(schema_from_dict(document).clkhash_schema().fields))
