@@ -48,7 +48,7 @@ def name_key_features(features: Sequence[Feature | None]) -> list[int]:
 
 
 def shares_name_key(features: Sequence[Feature | None]) -> bool:
-    """Whether more than one feature holds names, so that they share a key."""
+    """Whether several features share the name key (:func:`name_key_features`)."""
     return len(name_key_features(features)) > 1
 
 

@@ -60,3 +60,12 @@ def encoded_bits(path: Path, schema) -> np.ndarray:
 def dice_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Dice coefficient of every row of ``a`` against every row of ``b`` (bool matrices)."""
     return 2 * (a[:, None, :] & b[None, :, :]).sum(2) / (a.sum(1)[:, None] + b.sum(1)[None, :])
+
+
+TEXT = {"type": "string", "encoding": "utf-8"}
+
+
+def clkhash_feature(identifier: str, format_: dict, n: int = 2, bits: int = 100) -> dict:
+    """A clkhash v3 feature as a provider writes it: n-grams, bits per feature."""
+    return {"identifier": identifier, "format": format_,
+            "hashing": {"comparison": {"type": "ngram", "n": n}, "strategy": {"bitsPerFeature": bits}}}

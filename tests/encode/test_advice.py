@@ -12,21 +12,15 @@ from linkage.encoding import load_schema, schema_from_dict
 from linkage.encoding.advice import schema_advice
 from linkage.extract import read_extract
 
-from .helpers import IDENTIFIER_COLUMNS, VDAB_PAYLOAD, person, write_csv
+from .helpers import IDENTIFIER_COLUMNS, TEXT, VDAB_PAYLOAD, clkhash_feature, person, write_csv
 
 
-def _feature(identifier: str, format_: dict, n: int = 2) -> dict:
-    return {"identifier": identifier, "format": format_,
-            "hashing": {"comparison": {"type": "ngram", "n": n}, "strategy": {"bitsPerFeature": 100}}}
-
-
-TEXT = {"type": "string", "encoding": "utf-8"}
 PLAIN = {  # what a provider writes from clkhash's documentation: one feature per column
     "version": 3,
     "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64}},
-    "features": [_feature("given_names", TEXT), _feature("surname", TEXT),
-                 _feature("sex", {"type": "enum", "values": ["M", "F"]}, 1),
-                 _feature("birth_date", {"type": "date", "format": "%Y%m%d"}, 1)],
+    "features": [clkhash_feature("given_names", TEXT), clkhash_feature("surname", TEXT),
+                 clkhash_feature("sex", {"type": "enum", "values": ["M", "F"]}, 1),
+                 clkhash_feature("birth_date", {"type": "date", "format": "%Y%m%d"}, 1)],
 }
 
 
@@ -58,7 +52,7 @@ def test_a_plain_schema_is_told_each_measured_cost():
 ])
 def test_name_advice_follows_which_columns_each_feature_reads(features, said, not_said):
     document = copy.deepcopy(PLAIN)
-    document["features"] = [_feature(identifier, TEXT) for identifier in features]
+    document["features"] = [clkhash_feature(identifier, TEXT) for identifier in features]
     text = _advice(document)
     assert all(fragment in text for fragment in said), text
     assert not any(fragment in text for fragment in not_said), text
@@ -66,7 +60,7 @@ def test_name_advice_follows_which_columns_each_feature_reads(features, said, no
 
 def test_name_features_cut_differently_cannot_meet_a_swap_and_are_told_so():
     document = copy.deepcopy(PLAIN)
-    document["features"][1] = _feature("surname", TEXT, n=3)
+    document["features"][1] = clkhash_feature("surname", TEXT, n=3)
     assert "swapped" in _advice(document)
 
 

@@ -12,15 +12,15 @@ from linkage.encoding.features import plan_features
 from linkage.encoding.keys import name_features_agree, shares_name_key
 from linkage.encoding.secret import key_check
 
-from .helpers import IDENTIFIER_COLUMNS, SECRET, VDAB_PAYLOAD, dice_matrix, person, write_csv
+from .helpers import (
+    IDENTIFIER_COLUMNS, SECRET, TEXT, VDAB_PAYLOAD, clkhash_feature, dice_matrix, person, write_csv,
+)
 
 
 def _feature(identifier: str, format_: dict, n: int = 2) -> dict:
-    return {"identifier": identifier, "format": format_,
-            "hashing": {"comparison": {"type": "ngram", "n": n}, "strategy": {"bitsPerFeature": 200}}}
+    return clkhash_feature(identifier, format_, n, bits=200)
 
 
-TEXT = {"type": "string", "encoding": "utf-8"}
 PLAIN = {  # a provider's schema from clkhash's documentation: one feature per column
     "version": 3,
     "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64}},
@@ -28,6 +28,10 @@ PLAIN = {  # a provider's schema from clkhash's documentation: one feature per c
                  _feature("birth_date", {"type": "date", "format": "%Y%m%d"}, 1)],
 }
 PEOPLE = [("Fatima", "Abdallah"), ("Emmanuel", "Owusu"), ("Mahmoud", "Qasim"), ("Senait", "Berhane")]
+
+
+def _features(document: dict) -> list:
+    return plan_features(schema_from_dict(copy.deepcopy(document)).clkhash_schema().fields)
 
 
 def _rows(swapped: bool) -> list[dict]:
@@ -70,15 +74,15 @@ def test_only_a_schema_with_several_name_features_gets_a_fingerprint_of_its_own(
 
 def test_name_features_that_cut_names_differently_are_told_apart():
     document = copy.deepcopy(PLAIN)
-    assert name_features_agree(plan_features(schema_from_dict(copy.deepcopy(document)).clkhash_schema().fields))
+    assert name_features_agree(_features(document))
     document["features"][1] = _feature("surname", TEXT, n=3)
-    assert not name_features_agree(plan_features(schema_from_dict(document).clkhash_schema().fields))
+    assert not name_features_agree(_features(document))
 
 
 def test_a_feature_holding_both_names_keeps_the_other_name_features_on_their_own_keys():
     document = copy.deepcopy(PLAIN)      # the surname weighed twice: once with the given name
     document["features"] = [_feature("given_names.first+surname", TEXT), _feature("surname", TEXT)]
-    features = plan_features(schema_from_dict(document).clkhash_schema().fields)
+    features = _features(document)
     assert not shares_name_key(features)
     document["features"] = [_feature("given_names.first", TEXT), _feature("surname", TEXT)]
-    assert shares_name_key(plan_features(schema_from_dict(document).clkhash_schema().fields))
+    assert shares_name_key(_features(document))
