@@ -13,11 +13,15 @@ from typing import Iterator
 from linkage.extract import load_encoded
 from linkage.origin import origin_groups
 from linkage.origin.rules import FIELDS
+from linkage.sources import SOURCES
 from linkage.files import write_atomic
 from linkage.matching import MatchingError, encoded_set, link
 from linkage.matching.groups_csv import write_groups
 from linkage.matching.linkage_error import MIN_STRATUM
 from server.dask_cluster import partitions
+
+AGE_FIELDS = tuple(sorted({a.name for spec in SOURCES.values() for a in spec.payload if a.role}))
+"""The payload columns that give the age rule its years (linkage.matching.ages)."""
 
 
 def register(subparsers) -> None:
@@ -97,7 +101,7 @@ def _comparisons(text: str) -> int:
 
 def _load(path: str):
     try:
-        return load_encoded(path, payload=FIELDS)      # only what the origin groups need
+        return load_encoded(path, payload=FIELDS + AGE_FIELDS)   # what origin groups and ages need
     except OSError as exc:
         raise MatchingError(f"cannot read {path}: {exc.strerror or exc}") from None
 

@@ -60,6 +60,7 @@ class Progress:
 def encoded_set_from_table(source: str, table: pa.Table, clk_bits: int):
     """The matching engine's input for one extract, without copying the CLK buffer twice."""
     from linkage.matching import EncodedSet
+    from linkage.matching.model import life_years
 
     header = ExtractHeader.from_metadata(table.schema.metadata)
     nbytes = clk_bits // 8
@@ -73,6 +74,7 @@ def encoded_set_from_table(source: str, table: pa.Table, clk_bits: int):
         exact_tokens=table.column("exact_token").to_pylist(),
         fingerprint=header.fingerprint,
         replaced_tokens=replaced_tokens(table),
+        life=life_years(source, {name: table.column(name) for name in table.column_names}),
     )
 
 

@@ -27,7 +27,7 @@ def test_bundled_sources_keep_their_order_and_fingerprint():
     assert list(SOURCES) == ["ksz", "vdab", "integration", "education"]
     # Golden: change a declaration and this fingerprint changes with it; update it knowingly,
     # since extracts made under the old declarations are then refused by the broker.
-    assert PAYLOAD_VERSION == "src-74359ba49ddbbda5"
+    assert PAYLOAD_VERSION == "src-996e567858817aca"
     assert all(spec.payload_version == PAYLOAD_VERSION for spec in SOURCES.values())
 
 
@@ -67,6 +67,10 @@ def test_the_added_source_reaches_the_command_line(tmp_path):
     (('name = "household_size"', 'name = "surname"'), "identifier in the payload"),
     (('format = "linkage-source/1"', 'format = "2"'), "'format' must be"),
     (('minimum = 1', 'minimun = 1'), "unknown key"),
+    (('minimum = 1', 'minimum = 1\nrole = "age"'), "role 'age' is not allowed"),
+    (('minimum = 1', 'minimum = 1\nrole = "event"\n\n[[payload]]\nname = "moved"\nkind = "date"\n'
+      'description = "d"\nrole = "event"'), "give it to one attribute"),
+    (('kind = "int"', 'kind = "str"\nrole = "birth_year"'), "role 'birth_year' is not allowed"),
 ])
 def test_bad_declarations_are_refused_with_the_file_and_field(tmp_path, monkeypatch, change, message):
     (tmp_path / "statbel.toml").write_text(STATBEL.replace(*change))

@@ -20,13 +20,14 @@ import math
 import numbers
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Callable, Sequence
 
 import numpy as np
 
 from linkage.matching import candidates as candidate_search
+from linkage.matching.ages import AgeCheck
 from linkage.matching import match_model
 from linkage.matching import kernel
 from linkage.matching.errors import MatchingError
@@ -103,8 +104,10 @@ def link(
     lap("exact_tokens")
 
     search = Search(blocking, executor, exhaustive_limit)
+    life = (_per_record([s.life.birth for s in sets], records.offsets),
+            _per_record([s.life.event for s in sets], records.offsets))
     similar = _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, search,
-                          report)
+                          report, life)
     lap("similarity")
 
     ga, gb, sc = similar.ga, similar.gb, similar.scores
@@ -135,7 +138,7 @@ def link(
 
     report("clustering", 0.0)
     solution = solve(tokens.cluster, set_of, (ga[keep], gb[keep], sc[keep]), records,
-                     min(unrelated, chosen), similar.register)
+                     min(unrelated, chosen), similar.register, _plausible(similar.ages, set_of))
     group_ids = _number_groups(solution.cluster)
     report("clustering", 1.0)
     lap("clustering")
@@ -176,6 +179,8 @@ class _Similar:
     register: np.ndarray
     """Per starting group (global id of its smallest record), its register number or -1."""
     links: list[PairLinks]
+    ages: dict[tuple[int, int], AgeCheck]
+    """Per set pair with an age rule, the rule (:mod:`.ages`)."""
     spans: list[slice]
     """Per set pair, its candidates and open records, and where its candidates lie in the
     concatenated arrays above."""
@@ -192,8 +197,10 @@ class Search:
 
 
 def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, search: Search,
-                report: Progress) -> _Similar:
-    """Compare, for each set pair, the records that may still link (see the module docstring)."""
+                report: Progress, life: tuple[np.ndarray, np.ndarray]) -> _Similar:
+    """Compare, for each set pair, the records that may still link (see the module docstring),
+    and drop the candidates whose age at an event is implausible (:mod:`.ages`; ``life``:
+    per record, the year of birth and of the event, NaN where unknown)."""
     has = np.zeros((len(names), records.total), dtype=bool)
     for k in range(len(names)):
         has[k, tokens.cluster[set_of == k]] = True
@@ -202,13 +209,20 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
     group_register = register[tokens.cluster]
     """Per record, the register number its group holds (-1: none): two differ, no link."""
 
-    found, reports, floors, links, spans, start = [], {}, [], [], [], 0
+    found, reports, floors, links, spans, start, rules = [], {}, [], [], [], 0, {}
     for step, (p, q) in enumerate(pairs):
         report(f"similarity {names[p]}-{names[q]}", step / len(pairs))
         left = _open_records(records, tokens, has, p, q)
         right = _open_records(records, tokens, has, q, p)
         floor = _floor(random_scores[(p, q)], len(left), len(right), threshold)
         cands = _search(records, tokens, has, p, q, left, right, floor, search, group_register)
+        ages = AgeCheck.learn(*life, _confirmed(tokens.cluster, set_of, p, q))
+        plausible, age_rules = ages.keep(records.offsets[p] + cands.ia, records.offsets[q] + cands.ib)
+        if ages.rules:
+            rules[(p, q)] = ages
+        if not plausible.all():
+            cands = replace(cands, ia=cands.ia[plausible], ib=cands.ib[plausible],
+                            scores=cands.scores[plausible])
         floors.append(cands.floor)
         found.append((records.offsets[p] + cands.ia, records.offsets[q] + cands.ib, cands.scores))
         links.append(PairLinks(p, q, *found[-1], records.offsets[p] + left, records.offsets[q] + right,
@@ -220,6 +234,7 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
             "scored": int(cands.scored), "floor": cands.floor, "above_floor": int(cands.above_floor),
             "best_per_record": candidate_search.BEST_PER_RECORD, "candidates": len(cands.scores),
             "register_conflicts": int(cands.vetoed),
+            **({"age_rules": age_rules} if age_rules else {}),
         }
     report("similarity", 1.0)
     return _Similar(
@@ -230,6 +245,7 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         reports,
         register,
         links,
+        rules,
         spans,
     )
 
@@ -237,14 +253,40 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
 def _fit_model(records: Records, links: PairLinks, comparison: dict) -> match_model.PairModel:
     """The match model of one pair of sets, from its candidates and the pairs its exact
     tokens confirm."""
-    in_p, in_q = np.flatnonzero(links.set_of == links.p), np.flatnonzero(links.set_of == links.q)
-    holder = np.full(records.total, -1, dtype=np.int64)      # per token group, its record of p
-    holder[links.by_token[in_p]] = in_p
-    partner = holder[links.by_token[in_q]]
-    confirmed = partner >= 0
-    token_scores = records.scores(partner[confirmed], in_q[confirmed])
+    token_scores = records.scores(*_confirmed(links.by_token, links.set_of, links.p, links.q))
     return match_model.fit(links.histogram, comparison["floor"], comparison["left"], comparison["right"],
                            token_scores)
+
+
+def _confirmed(by_token: np.ndarray, set_of: np.ndarray, p: int, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs the exact tokens confirm between sets ``p`` and ``q`` (global ids)."""
+    in_p, in_q = np.flatnonzero(set_of == p), np.flatnonzero(set_of == q)
+    holder = np.full(len(by_token), -1, dtype=np.int64)      # per token group, its record of p
+    holder[by_token[in_p]] = in_p
+    partner = holder[by_token[in_q]]
+    confirmed = partner >= 0
+    return partner[confirmed], in_q[confirmed]
+
+
+def _plausible(rules: dict[tuple[int, int], AgeCheck], set_of: np.ndarray):
+    """Whether two records may be one person by the age rule of their sets (None: no rule)."""
+    if not rules:
+        return None
+
+    def plausible(x: int, y: int) -> bool:
+        sx, sy = int(set_of[x]), int(set_of[y])
+        rule = rules.get((sx, sy)) if sx < sy else rules.get((sy, sx))
+        return rule is None or (rule.allows(x, y) if sx < sy else rule.allows(y, x))
+    return plausible
+
+
+def _per_record(columns: Sequence[np.ndarray | None], offsets: np.ndarray) -> np.ndarray:
+    """One value per record of every set (global ids): a set's column, or NaN without one."""
+    out = np.full(int(offsets[-1]), np.nan)
+    for k, column in enumerate(columns):
+        if column is not None:
+            out[offsets[k]:offsets[k + 1]] = column
+    return out
 
 
 def _check(sets: Sequence[EncodedSet], threshold: float | None, blocking: str) -> None:

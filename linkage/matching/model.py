@@ -8,6 +8,9 @@ from typing import Sequence
 import numpy as np
 
 from linkage.extract import Extract
+from linkage.matching.ages import LifeYears
+from linkage.sources import source_spec
+from linkage.sources.attributes import PayloadError
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,9 @@ class EncodedSet:
     replaced_tokens: Sequence[bytes | None] | None = None
     """Per record, the token of the number its own number replaced (a BIS number superseded by
     a national-register number), or ``None``; ``None`` for a set without them."""
+    life: LifeYears = LifeYears()
+    """Per record, the year of birth and the year of the event the source declares (roles in
+    its declaration), for the age rule (:mod:`.ages`); none for a set without them."""
 
 
 @dataclass
@@ -45,4 +51,15 @@ def encoded_set(extract: Extract) -> EncodedSet:
         exact_tokens=extract.exact_tokens,
         fingerprint=extract.header.fingerprint,
         replaced_tokens=extract.replaced_tokens,
+        life=life_years(extract.header.source, extract.payload),
     )
+
+
+def life_years(source: str, payload) -> LifeYears:
+    """The ages' inputs of a set of ``source`` from its payload columns (none for a source
+    this installation does not declare, such as a clkhash file's)."""
+    try:
+        spec = source_spec(source)
+    except PayloadError:
+        return LifeYears()
+    return LifeYears.from_payload(spec, payload)

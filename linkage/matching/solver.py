@@ -7,13 +7,16 @@ result is deterministic). A pair merges the groups of its two records when
 - no record of one group is contradicted by a record of the other: every cross pair scores
   at least ``unrelated_bound`` (as similar as all but the most similar unrelated pairs).
   This stops chains (a ~ b and b ~ c although a and c are unrelated) from growing;
-- the two groups do not hold different national-register numbers (``tokens``, rule 3).
+- the two groups do not hold different national-register numbers (``tokens``, rule 3);
+- no cross pair has an implausible age at an event (``ages``): a toddler's KSZ record must
+  not reach an integration record through a job-seeker record.
 
 Groups found by exact tokens are the starting point; similarity only adds to them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,15 +87,18 @@ def solve(
     records: Records,
     unrelated_bound: float,
     register: np.ndarray | None = None,
+    plausible: Callable[[int, int], bool] | None = None,
 ) -> Solution:
     """Merge the starting groups ``cluster`` along ``edges`` = (global a, global b, score).
-    ``register``: per starting group, its register number or -1 (None: none known)."""
+    ``register``: per starting group, its register number or -1 (None: none known).
+    ``plausible``: whether two records (global ids) may be one person by their ages (None:
+    any); the edges themselves must already be plausible."""
     ga, gb, scores = edges
     order = np.lexsort((gb, ga, -scores.astype(np.float64)))
     if register is None:
         register = np.full(len(cluster), -1, dtype=np.int64)
     groups = _Groups(cluster, set_of, register)
-    merged = same_set = inconsistent = conflicting = 0
+    merged = same_set = inconsistent = conflicting = implausible = 0
     for cu, cv in zip(cluster[ga[order]].tolist(), cluster[gb[order]].tolist()):
         ru, rv = groups.find(cu), groups.find(cv)
         if ru == rv:
@@ -106,6 +112,10 @@ def solve(
         mu, mv = groups.members[ru], groups.members[rv]
         if len(mu) + len(mv) > 2 and not _consistent(mu, mv, records, unrelated_bound):
             inconsistent += 1
+            continue
+        if plausible is not None and len(mu) + len(mv) > 2 and \
+                not all(plausible(x, y) for x in mu for y in mv):
+            implausible += 1
             continue
         groups.union(ru, rv)
         merged += 1
@@ -124,6 +134,7 @@ def solve(
             "rejected_same_set": same_set,
             "rejected_inconsistent": inconsistent,
             "rejected_register_conflict": conflicting,
+            "rejected_implausible_age": implausible,
         },
     )
 

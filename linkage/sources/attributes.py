@@ -11,6 +11,12 @@ from linkage.errors import LinkageError
 
 Kind = Literal["str", "int", "date", "bool", "category"]
 KINDS: tuple[str, ...] = ("str", "int", "date", "bool", "category")
+BIRTH_YEAR, EVENT = "birth_year", "event"
+ROLES: dict[str, tuple[str, ...]] = {BIRTH_YEAR: ("int",), EVENT: ("date", "int")}
+"""What an attribute may tell the matching engine, and the kinds it may have for it: the
+person's year of birth, or a date (or year) at which the source dealt with the person. A
+candidate pair whose age at the event is far from any age the confirmed pairs show does not
+link (``linkage.matching.ages``)."""
 Value = Union[str, int, bool, _dt.date, None]
 
 
@@ -29,6 +35,8 @@ class Attribute:
     maximum: int | None = None
     codes: str = ""
     """``nationality``: a NIS code or an ISO 3166 alpha-3 code, stored as the NIS code."""
+    role: str = ""
+    """One of ``ROLES`` or empty."""
 
     def parse(self, raw: str | None) -> Value:
         """Turn one CSV cell into a typed value; empty means missing (None)."""
@@ -79,6 +87,10 @@ class SourceSpec:
     payload: tuple[Attribute, ...]
     payload_version: str
     """Fingerprint of the declarations this source was loaded with; extracts carry it."""
+
+    def with_role(self, role: str) -> Attribute | None:
+        """The attribute that plays ``role`` (one of ``ROLES``), if any."""
+        return next((attribute for attribute in self.payload if attribute.role == role), None)
 
     def attribute(self, name: str) -> Attribute:
         for attribute in self.payload:

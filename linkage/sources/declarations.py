@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from linkage.sources.attributes import KINDS, Attribute, PayloadError, SourceSpec
+from linkage.sources.attributes import KINDS, ROLES, Attribute, PayloadError, SourceSpec
 
 FORMAT = "linkage-source/1"
 ENVIRONMENT = "LINKAGE_SOURCES_DIR"
@@ -26,7 +26,7 @@ IDENTIFIER_NAMES = frozenset({"name", "surname", "given_name", "given_names", "f
                               "postcode", "address", "street", "record_id", "email", "phone"})
 """Payload may never carry these: identifiers are encoded, not declared as payload."""
 
-_ATTRIBUTE_KEYS = {"name", "kind", "description", "allowed", "pattern", "minimum", "maximum", "codes", "years"}
+_ATTRIBUTE_KEYS = {"name", "kind", "description", "allowed", "pattern", "minimum", "maximum", "codes", "years", "role"}
 
 
 class SourceDeclarationError(PayloadError):
@@ -48,7 +48,14 @@ def _attributes(entry: dict[str, Any], where: str) -> list[Attribute]:
     years = entry.get("years")
     if years is not None and ("{year}" not in entry["name"] or not all(isinstance(y, int) for y in years)):
         raise SourceDeclarationError(f"{where}: 'years' needs whole years and a name containing {{year}}")
-    common = {key: entry[key] for key in ("kind", "pattern", "minimum", "maximum", "codes") if key in entry}
+    role = entry.get("role", "")
+    if role and (role not in ROLES or entry["kind"] not in ROLES[role] or years is not None):
+        raise SourceDeclarationError(
+            f"{where}: role {role!r} is not allowed here; roles are "
+            + "; ".join(f"{r} (kind {' or '.join(kinds)})" for r, kinds in ROLES.items())
+            + ", on an attribute without 'years'")
+    common = {key: entry[key] for key in ("kind", "pattern", "minimum", "maximum", "codes", "role")
+              if key in entry}
     common["allowed"] = tuple(str(value) for value in entry.get("allowed", ()))
     return [Attribute(name=entry["name"].format(year=year), description=entry["description"].format(year=year),
                       **common)
@@ -69,6 +76,11 @@ def parse_declaration(data: dict[str, Any], where: str, payload_version: str) ->
     doubles = sorted({n for n in names if names.count(n) > 1})
     if doubles:
         raise SourceDeclarationError(f"{where}: payload names declared twice: {', '.join(doubles)}")
+    for role in ROLES:
+        playing = [attribute.name for attribute in payload if attribute.role == role]
+        if len(playing) > 1:
+            raise SourceDeclarationError(f"{where}: role {role!r} is given to {', '.join(playing)}; "
+                                         "give it to one attribute")
     identifying = sorted(IDENTIFIER_NAMES.intersection(names))
     if identifying:
         raise SourceDeclarationError(
