@@ -13,7 +13,10 @@ Nothing is stored in clear: each record is sealed by the ``Sealer`` the caller p
 sealed blobs.
 
 Concurrency: audits of new tables on one population take turns (``turn``); audits on
-populations no release joins run side by side. Each works on a ``LedgerView`` (a version
+populations no release joins run side by side. Requests waiting for a turn are listed
+(``waiting``), and the audit that has the turn may take them over (``claim``) and audit them
+with its own: their owners stop waiting when that audit is done (``turn``'s ``done``), so a
+queue of new tables costs one audit, not one each. Each works on a ``LedgerView`` (a version
 number and the releases at that version), and ``commit`` still fails, as a safety net, when
 a release on its population came in between (the caller then audits again).
 """
@@ -27,7 +30,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +161,13 @@ class LedgerView:
         return releases, np.isin(self.component, labels)
 
 
+class Waiting(Protocol):
+    """A request waiting for a turn (``PersonLedger.waiting``)."""
+
+    persons: np.ndarray
+    finished: bool
+
+
 class PersonLedger:
     """The release ledger over persons (see the module docstring)."""
 
@@ -169,6 +179,7 @@ class PersonLedger:
         self._turns = threading.Condition()
         self._busy: list[frozenset[int]] = []     # the populations of the audits under way
         self._waiting: dict[object, frozenset[int]] = {}   # those of the audits waiting, in order
+        self._pending: list[Waiting] = []         # requests waiting that an audit may take over
         if self.path is not None and not self.path.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -199,8 +210,8 @@ class PersonLedger:
         return self._view
 
     @contextmanager
-    def turn(self, deadline: float | None = None, persons: np.ndarray | None = None
-             ) -> Iterator[None]:
+    def turn(self, deadline: float | None = None, persons: np.ndarray | None = None,
+             done: Callable[[], bool] | None = None) -> Iterator[bool]:
         """Audits of new tables on one population take turns: each sees the ledger as the
         previous one left it and commits, so none is redone because another commit made its
         view stale (running them side by side, 8 concurrent requesters waited up to 127 s).
@@ -208,30 +219,73 @@ class PersonLedger:
         populations they belong to (persons not in the ledger yet are one population), None
         for every population. Identical requests are answered from the ledger without a turn.
         Turns on one population go in the order asked for (who waited longest goes first).
-        Waiting counts towards ``deadline`` (``time.monotonic()``): past it, AuditUnfinished."""
+        Waiting counts towards ``deadline`` (``time.monotonic()``): past it, AuditUnfinished.
+        Yields True with the turn, False when ``done()`` became true first (another audit took
+        the request over and finished it, ``claim``)."""
         ticket = object()
         with self._turns:
             try:
                 while True:
-                    mine = self._waiting[ticket] = self._populations(persons)
-                    ahead = itertools.takewhile(lambda t: t is not ticket, self._waiting)
-                    if not any(_overlap(mine, other) for other in self._busy) and \
-                            not any(_overlap(mine, self._waiting[t]) for t in ahead):
+                    if done is not None and done():
+                        took = False
+                        break
+                    if self._may_go(ticket, persons):
+                        took = True
                         break
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         raise AuditUnfinished()
                     self._turns.wait(remaining)
             finally:
-                del self._waiting[ticket]
+                mine = self._waiting.pop(ticket, frozenset())
                 self._turns.notify_all()
-            self._busy.append(mine)
+            if took:
+                self._busy.append(mine)
+        try:
+            yield took
+        finally:
+            if took:
+                with self._turns:
+                    self._busy.remove(mine)
+                    self._turns.notify_all()
+
+    def _may_go(self, ticket: object, persons: np.ndarray | None) -> bool:
+        """Whether ``ticket`` may take its turn now (called with ``_turns`` held)."""
+        mine = self._waiting[ticket] = self._populations(persons)
+        ahead = itertools.takewhile(lambda t: t is not ticket, self._waiting)
+        return not any(_overlap(mine, other) for other in self._busy) and \
+            not any(_overlap(mine, self._waiting[t]) for t in ahead)
+
+    @contextmanager
+    def waiting(self, request: Waiting) -> Iterator[None]:
+        """Lists ``request`` as waiting for a turn, so that an audit may take it over."""
+        with self._turns:
+            self._pending.append(request)
         try:
             yield
         finally:
             with self._turns:
-                self._busy.remove(mine)
-                self._turns.notify_all()
+                if request in self._pending:
+                    self._pending.remove(request)
+
+    def claim(self, leader: Waiting, accept: Callable[[Waiting], bool], limit: int) -> list[Waiting]:
+        """Takes over up to ``limit`` requests waiting (in the order they came) that ``accept``
+        and whose populations the turn of ``leader`` (which must have it) covers; nobody else
+        can take them. The caller must ``finish`` them."""
+        with self._turns:
+            covered = self._populations(leader.persons)
+            taken = [r for r in self._pending if r is not leader and accept(r)
+                     and self._populations(r.persons) <= covered][:limit]
+            for r in taken:
+                self._pending.remove(r)
+            return taken
+
+    def finish(self, requests: Sequence[Waiting]) -> None:
+        """Wakes the owners of requests taken over (``claim``) once their outcome is set."""
+        with self._turns:
+            for r in requests:
+                r.finished = True
+            self._turns.notify_all()
 
     def _populations(self, persons: np.ndarray | None) -> frozenset[int]:
         if persons is None:
@@ -255,6 +309,13 @@ class PersonLedger:
         """Records the drafts (numbered on from the last release) and the answer, unless a
         release sharing persons with the drafts' population in ``view`` came after it (then
         False: audit again against the new view)."""
+        return self.commit_all(view, [(drafts, fingerprint, answer)])
+
+    def commit_all(self, view: LedgerView,
+                   requests: Sequence[tuple[Sequence[StoredRelease], str, bytes]]) -> bool:
+        """``commit`` for the requests of one audit, (drafts, fingerprint, answer) each, in
+        one transaction: all of them are recorded or none."""
+        drafts = [d for request, _, _ in requests for d in request]
         with self._lock:
             if _came_between(view, self._view, drafts):
                 return False
@@ -265,10 +326,12 @@ class PersonLedger:
                     db.execute("INSERT INTO releases (id, blob) VALUES (?, ?)",
                                (d.release_id, self._sealer.seal(f"release:{d.release_id}",
                                                                 d.to_bytes())))
-                db.execute("INSERT OR REPLACE INTO answers (fingerprint, blob) VALUES (?, ?)",
-                           (fingerprint, self._sealer.seal(f"answer:{fingerprint}", answer)))
-            self._view = _extend(self._view, list(drafts))
-            self._answers[fingerprint] = answer
+                for _, fingerprint, answer in requests:
+                    db.execute("INSERT OR REPLACE INTO answers (fingerprint, blob) VALUES (?, ?)",
+                               (fingerprint, self._sealer.seal(f"answer:{fingerprint}", answer)))
+            self._view = _extend(self._view, drafts)
+            for _, fingerprint, answer in requests:
+                self._answers[fingerprint] = answer
             return True
 
 

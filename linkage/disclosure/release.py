@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linkage.disclosure.atoms import DEN, NUM, Membership, Signatures, TableFigures, persons_of
-from linkage.disclosure.errors import AuditUnfinished
+from linkage.disclosure.errors import AuditUnfinished, ProtectionRefused
 from linkage.disclosure.joint import AuditRelease, joint_audit
 from linkage.disclosure.person_ledger import EMPTY_SET, LedgerView, PersonLedger, StoredRelease
 from linkage.disclosure.protect import protect
@@ -173,6 +173,29 @@ def release_alone(tables: Sequence[TableInput], k: int, minimum: int) -> list[Re
     return _audit(_drafts(tables, empty, 1, k, minimum), k)[0]
 
 
+@dataclass(eq=False)
+class _Request:
+    """One request's tables waiting for an audit (``PersonLedger.waiting``), and its outcome
+    once audited, possibly by the audit of another request that took it over."""
+
+    tables: Sequence[TableInput]
+    k: int
+    minimum: int
+    fingerprint: str
+    render: Callable[[list[ReleasedTable]], bytes]
+    persons: np.ndarray
+    outcome: tuple[list[ReleasedTable], bytes, dict] | None = None
+    error: Exception | None = None
+    finished: bool = False
+
+    def result(self) -> tuple[list[ReleasedTable], bytes, dict]:
+        if self.error is not None:
+            raise self.error
+        if self.outcome is None:
+            raise AuditUnfinished()
+        return self.outcome
+
+
 def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: PersonLedger,
                    fingerprint: str, render: Callable[[list[ReleasedTable]], bytes],
                    deadline: float | None = None) -> tuple[list[ReleasedTable], bytes, dict]:
@@ -180,7 +203,12 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
     (``render`` makes the bytes stored for an identical request) and audit statistics.
     Raises ProtectionRefused when they cannot be released safely, and AuditUnfinished
     (retryable, nothing recorded) past ``deadline`` (``time.monotonic()``, waiting for the
-    ledger's turn included) or when the ledger keeps changing under the audit."""
+    ledger's turn included) or when the ledger keeps changing under the audit.
+
+    Requests waiting for the turn on the same population are audited together by whoever
+    gets it (group commit): every new table is still audited with every release on its
+    population and with the others of the batch, and a queue of N new tables costs one
+    audit instead of N (``MAX_BATCH`` at most)."""
     seen = ledger.view()
     drafted = _drafts(tables, seen, ledger.next_id(seen), k, minimum)
     if not drafted.adds_something:         # every set shown or hidden before: no audit to wait for
@@ -188,17 +216,69 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
         answer = render(released)
         if ledger.commit(seen, [], fingerprint, answer):
             return released, answer, {"joint_releases": len(seen.releases), "recorded": 0}
-    with ledger.turn(deadline, persons_of(t.membership for t in tables)):
-        for _ in range(MAX_ATTEMPTS):
-            view = ledger.view()
-            if view.version != drafted.view.version:
-                drafted = _drafts(tables, view, ledger.next_id(view), k, minimum)
-            released, stats = _audit(drafted, k, deadline)
-            answer = render(released)
-            keep = [d for d in drafted.drafts if any(_adds_something(d, view))]
-            if ledger.commit(view, keep, fingerprint, answer):
-                stats["recorded"] = len(keep)
-                return released, answer, stats
+    request = _Request(tables, k, minimum, fingerprint, render, persons_of(t.membership for t in tables))
+    with ledger.waiting(request), ledger.turn(deadline, request.persons, lambda: request.finished) as took:
+        if took and not request.finished:
+            batch = [request] + ledger.claim(
+                request, lambda other: other.k == k and other.minimum == minimum, MAX_BATCH - 1)
+            try:
+                _audit_batch(batch, ledger, deadline)
+            finally:
+                for other in batch[1:]:
+                    if other.outcome is None and other.error is None:
+                        other.error = AuditUnfinished()
+                ledger.finish(batch[1:])
+    return request.result()
+
+
+MAX_BATCH = 16
+"""Requests one audit takes over at most (the audit grows with the tables it checks)."""
+
+
+def _audit_batch(batch: list[_Request], ledger: PersonLedger, deadline: float | None) -> None:
+    """Audits and records the requests of ``batch`` together; when that is refused, each on
+    its own, so that only the request that cannot be released safely is refused. Outcomes
+    and errors go to the requests."""
+    try:
+        outcomes = _audit_together(batch, ledger, deadline)
+    except ProtectionRefused as refused:
+        if len(batch) == 1:
+            batch[0].error = refused
+            return
+        for request in batch:
+            _audit_batch([request], ledger, deadline)
+        return
+    except AuditUnfinished as unfinished:
+        for request in batch:
+            request.error = unfinished
+        return
+    for request, outcome in zip(batch, outcomes):
+        request.outcome = outcome
+
+
+def _audit_together(batch: list[_Request], ledger: PersonLedger, deadline: float | None
+                    ) -> list[tuple[list[ReleasedTable], bytes, dict]]:
+    """One joint audit of the new tables of every request of ``batch`` (same ``k``), then
+    one commit of them all; per request its tables, answer and statistics."""
+    for _ in range(MAX_ATTEMPTS):
+        view = ledger.view()
+        parts, first = [], ledger.next_id(view)
+        for request in batch:
+            parts.append(_drafts(request.tables, view, first, request.k, request.minimum))
+            first += len(request.tables)
+        joint = _Drafts(view, *(sum((getattr(p, name) for p in parts), [])
+                                for name in ("drafts", "histories", "primaries", "news")))
+        released, stats = _audit(joint, batch[0].k, deadline)
+        outcomes, entries, start = [], [], 0
+        for request, part in zip(batch, parts):
+            mine = released[start:start + len(part.drafts)]
+            start += len(part.drafts)
+            answer = request.render(mine)
+            keep = [d for d in part.drafts if any(_adds_something(d, view))]
+            entries.append((keep, request.fingerprint, answer))
+            outcomes.append((mine, answer, {**stats, "recorded": len(keep), "batch": len(batch)}))
+        if ledger.commit_all(view, entries):
+            return outcomes
     raise AuditUnfinished()
 
 

@@ -163,6 +163,73 @@ def _status(measure: str, period: int, population: str = "ksz") -> str:
     return plan(req).statuses[measure]
 
 
+def _queue_behind_a_turn(ledger, data, asks: dict) -> dict:
+    """Answers ``asks`` from one thread each, all waiting behind a turn held on the ledger."""
+    answers: dict = {}
+
+    def ask(name):
+        try:
+            answers[name] = answer_request(asks[name], data, k=5, ledger=ledger,
+                                           deadline=time.monotonic() + 120)
+        except Exception as exc:           # noqa: BLE001 - the test reports it
+            answers[name] = exc
+    threads = [threading.Thread(target=ask, args=(n,)) for n in asks]
+    with ledger.turn():
+        for t in threads:
+            t.start()
+        while len(ledger._pending) < len(asks):
+            time.sleep(0.01)
+    for t in threads:
+        t.join()
+    return answers
+
+
+NEW_TABLES = {"a": (["persons"], ["origin_group:sem", "age_band:broad"]),
+              "b": (["persons"], ["sex", "age_band:broad"]),
+              "c": (["persons"], ["origin_group:sem:eu15", "sex"])}
+
+
+def test_a_queue_of_new_tables_is_audited_as_one(tmp_path, monkeypatch):
+    """Requests waiting for the turn are taken over by the first to get it: one joint audit
+    and one commit for all of them, each answered, nothing answered twice."""
+    from linkage.disclosure import release
+
+    together, sizes = release._audit_together, []
+    monkeypatch.setattr(release, "_audit_together", lambda batch, *a: sizes.append(len(batch)) or together(batch, *a))
+    data = linked(ksz=people(600))
+    with PersonLedger(tmp_path / "ledger.sqlite", AeadSealer(os.urandom(32))) as ledger:
+        answer_request(request(["persons"]), data, k=5, ledger=ledger)
+        asks = {n: request(*a) for n, a in NEW_TABLES.items()}
+        answers = _queue_behind_a_turn(ledger, data, asks)
+        assert all(not isinstance(a, Exception) for a in answers.values()), answers
+        assert sizes == [1, len(asks)] and ledger.release_count == 1 + len(asks)
+        again = {n: answer_request(asks[n], data, k=5, ledger=ledger) for n in asks}
+        assert {n: [t["cells"] for t in a.to_dict()["tables"]] for n, a in again.items()} == \
+            {n: [t["cells"] for t in a.to_dict()["tables"]] for n, a in answers.items()}
+        assert ledger.release_count == 1 + len(asks) and sizes == [1, len(asks)]
+
+
+def test_a_batch_that_cannot_be_released_together_is_audited_request_by_request(tmp_path, monkeypatch):
+    from linkage.disclosure import release
+
+    together = release._audit_together
+    sizes = []
+
+    def refuse_batches(batch, *args):
+        sizes.append(len(batch))
+        if len(batch) > 1:
+            raise release.ProtectionRefused("not together")
+        return together(batch, *args)
+    monkeypatch.setattr(release, "_audit_together", refuse_batches)
+    data = linked(ksz=people(600))
+    with PersonLedger(None, AeadSealer(os.urandom(32))) as ledger:
+        answer_request(request(["persons"]), data, k=5, ledger=ledger)
+        answers = _queue_behind_a_turn(ledger, data, {n: request(*a) for n, a in NEW_TABLES.items()})
+    assert all(not isinstance(a, Exception) for a in answers.values()), answers
+    assert sizes[1:] == [3, 1, 1, 1]
+    assert ledger.release_count == 4
+
+
 def test_rates_stating_the_same_fact_of_a_person_share_one_status_name():
     """The employment rate of 2023 and the rate two years after 2021 both read the end-2023
     position: the ledger must flip a person's status in both or in neither."""
