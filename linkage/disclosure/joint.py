@@ -34,7 +34,10 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -52,6 +55,9 @@ EPS = 1e-7
 WIDTH = 2            # hidden figures that are not small: not derivable to within +-1
 PRIMAL_SIMPLEX = 4   # HiGHS simplex_strategy
 
+
+WORKERS = max(1, min(2, os.cpu_count() or 1))
+"""HiGHS models solving the figures of one audit side by side."""
 
 @dataclass
 class AuditRelease:
@@ -237,6 +243,12 @@ class _ComponentLPs:
         self.models: dict[int, tuple[highspy.Highs, np.ndarray, np.ndarray]] = {}
         self.solves = 0
 
+    def twin(self) -> _ComponentLPs:
+        """The same equations and components in models of its own (another thread's)."""
+        twin = copy.copy(self)
+        twin.models, twin.solves = {}, 0
+        return twin
+
     def cold(self) -> _ComponentLPs:
         """The same equations and components, solved with HiGHS's defaults."""
         twin = copy.copy(self)
@@ -335,17 +347,17 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
             forms.append(form)
             needs.append((int(round(float((form @ model.truth)[0]))), k))
         result.quantities += len(forms)
+        open_ = [(form, value, kq, key) for form, (value, kq) in zip(forms, needs)
+                 if (key := _requirement_key(form, value, kq)) not in proven]
+        solvers = [lps] + [lps.twin() for _ in range(WORKERS - 1)]
+        outcomes = _prove_all(solvers, pool, open_, deadline)
         failures = []
-        for form, (value, kq) in zip(forms, needs):
-            check_deadline(deadline)
-            requirement = _requirement_key(form, value, kq)
-            if requirement in proven:
-                continue
-            if _proven(lps, pool, form, value, kq):
-                proven.add(requirement)
+        for (form, _, _, key), ok in zip(open_, outcomes):
+            if ok:
+                proven.add(key)
             else:
                 failures.append(explain.bounds(form)[2])
-        result.solves += lps.solves + explain.solves
+        result.solves += sum(s.solves for s in solvers) + explain.solves
         if not failures:
             return result
         added = False
@@ -362,6 +374,32 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
             if not _publish_what_is_public(releases, model, R, values, sources, ub, k, pool):
                 raise ProtectionRefused(CANNOT_RELEASE)
             pool = None     # a published row can cut fractional points off: check afresh
+
+
+def _prove_all(solvers: list[_ComponentLPs], pool: _Points, figures: list, deadline: float | None
+               ) -> list[bool]:
+    """Per figure (form, value, k, key), whether its requirement holds; the figures are shared
+    out among the solvers (one HiGHS model each, solved side by side: HiGHS lets go of
+    Python's lock while it solves), with the known points in common. Which figures hold does
+    not depend on who checks them, so the outcome is the same as one at a time."""
+    outcomes = [False] * len(figures)
+
+    def check(worker: int) -> None:
+        for i in range(worker, len(figures), len(solvers)):
+            check_deadline(deadline)
+            form, value, k, _ = figures[i]
+            outcomes[i] = _proven(solvers[worker], pool, form, value, k)
+
+    if len(solvers) == 1 or len(figures) < 2 * len(solvers):
+        for worker in range(len(solvers)):
+            check(worker)
+        return outcomes
+    with ThreadPoolExecutor(len(solvers) - 1) as pool_of_threads:
+        others = [pool_of_threads.submit(check, w) for w in range(1, len(solvers))]
+        check(0)
+        for other in others:
+            other.result()
+    return outcomes
 
 
 def _proven(lps: _ComponentLPs, pool: _Points, form: sp.csr_matrix, value: int, k: int) -> bool:
@@ -392,19 +430,22 @@ def _requirement_key(form: sp.csr_matrix, value: int, k: int) -> bytes:
 
 class _Points:
     """Known feasible points of the attacker's LP (the truth and every optimum found), as
-    rows: a figure that some of them put below and above its requirement needs no solve."""
+    rows: a figure that some of them put below and above its requirement needs no solve.
+    Shared by the threads of one audit (``_prove_all``)."""
 
     def __init__(self, first: np.ndarray):
         self.width = len(first)
         self._rows = np.zeros((64, len(first)))
         self._rows[0] = first
         self._n = 1
+        self._lock = threading.Lock()
 
     def add(self, point: np.ndarray) -> None:
-        if self._n == len(self._rows):
-            self._rows = np.concatenate([self._rows, np.zeros_like(self._rows)])
-        self._rows[self._n] = point
-        self._n += 1
+        with self._lock:
+            if self._n == len(self._rows):
+                self._rows = np.concatenate([self._rows, np.zeros_like(self._rows)])
+            self._rows[self._n] = point
+            self._n += 1
 
     def reach(self, form: sp.csr_matrix) -> tuple[int, int]:
         """The least and greatest integer the form takes at the points, rounded inward."""
@@ -413,7 +454,9 @@ class _Points:
 
     def values(self, form: sp.csr_matrix) -> np.ndarray:
         """The form's value at every point."""
-        return self._rows[:self._n, form.indices] @ form.data
+        with self._lock:
+            rows, n = self._rows, self._n
+        return rows[:n, form.indices] @ form.data
 
 
 def check_deadline(deadline: float | None) -> None:

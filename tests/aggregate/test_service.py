@@ -230,6 +230,25 @@ def test_a_batch_that_cannot_be_released_together_is_audited_request_by_request(
     assert ledger.release_count == 4
 
 
+def test_solving_side_by_side_gives_the_answers_of_one_solver(monkeypatch):
+    """The joint audit shares its figures among HiGHS models in threads; which figures hold
+    does not depend on who checks them, so every answer is the same as with one model."""
+    from linkage.disclosure import joint
+
+    data = linked(ksz=people(150))
+    asks = [request(["persons"], dims) for dims in (
+        ["origin_group:sem", "sex"], ["origin_group:sem", "age_band:broad"], ["sex", "age_band:ten_year"],
+        ["origin_group:sem:eu15", "age_band:ten_year"], ["origin_category:sem", "sex", "age_band:broad"])]
+    answers = {}
+    for workers in (1, 2):
+        monkeypatch.setattr(joint, "WORKERS", workers)
+        with PersonLedger(None, AeadSealer(os.urandom(32))) as ledger:
+            answers[workers] = [[t["cells"] for t in answer_request(a, data, k=5, ledger=ledger).to_dict()["tables"]]
+                                for a in asks]
+    assert answers[1] == answers[2]
+    assert any(c["status"] == "suppressed" for answer in answers[2] for cells in answer for c in cells)
+
+
 def test_rates_stating_the_same_fact_of_a_person_share_one_status_name():
     """The employment rate of 2023 and the rate two years after 2021 both read the end-2023
     position: the ledger must flip a person's status in both or in neither."""
