@@ -97,6 +97,17 @@ def _quantities(rel: AuditRelease, bi: int) -> list[tuple[int, int, int, int]]:
     return out
 
 
+@dataclass(frozen=True)
+class Form:
+    """One figure as a linear form over the audit's variables: the variables it counts and
+    their coefficients (a row of the model's sparse matrices, without a matrix around it:
+    an audit reads tens of thousands of them)."""
+
+    indices: np.ndarray
+    data: np.ndarray
+    width: int
+
+
 class _Model:
     """The atoms, phantoms and published equations of a set of releases."""
 
@@ -169,8 +180,10 @@ class _Model:
         comp = without @ others + with_status @ own
         return [den.tocsr(), num.tocsr(), comp.tocsr()]
 
-    def form(self, bi: int, kind: int, cell: int) -> sp.csr_matrix:
-        return self._forms[bi][kind][cell]
+    def form(self, bi: int, kind: int, cell: int) -> Form:
+        matrix = self._forms[bi][kind]
+        lo, hi = matrix.indptr[cell], matrix.indptr[cell + 1]
+        return Form(matrix.indices[lo:hi], matrix.data[lo:hi], self.n_vars)
 
     def published(self) -> tuple[sp.csr_matrix, np.ndarray, list[tuple[int, int, int]]]:
         """The published equations, one per distinct (set, kind, measure), with the
@@ -192,7 +205,7 @@ class _Model:
         R = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, self.n_vars))
         return R, np.asarray(values), sources
 
-    def small_classes(self, R: sp.csr_matrix, k: int) -> list[sp.csr_matrix]:
+    def small_classes(self, R: sp.csr_matrix, k: int) -> list[Form]:
         """Forms of the published classes of 1..k-1 persons (real atoms that no published
         equation separates, with their phantoms)."""
         real = R[:, :self.n_atoms].tocoo()
@@ -204,10 +217,8 @@ class _Model:
         out = []
         for c in np.flatnonzero((size >= 1) & (size < k)):
             atoms = np.flatnonzero(cls == c)
-            cols = [atoms] + [index[atoms][index[atoms] >= 0] for index in self.phantom.values()]
-            cols = np.concatenate(cols)
-            out.append(sp.csr_matrix((np.ones(len(cols)), (np.zeros(len(cols), dtype=int), cols)),
-                                     shape=(1, self.n_vars)))
+            cols = np.concatenate([atoms] + [index[atoms][index[atoms] >= 0] for index in self.phantom.values()])
+            out.append(Form(cols, np.ones(len(cols)), self.n_vars))
         return out
 
 
@@ -276,7 +287,7 @@ class _ComponentLPs:
             self.models[label] = (h, rows, cols)
         return self.models[label]
 
-    def bounds(self, form: sp.csr_matrix) -> tuple[float, float, tuple[list, list], np.ndarray,
+    def bounds(self, form: Form) -> tuple[float, float, tuple[list, list], np.ndarray,
                                                    np.ndarray]:
         """LP min and max of a form; the binding rows (non-zero duals) and every row of the
         components involved; the optimal points of min and max."""
@@ -284,12 +295,12 @@ class _ComponentLPs:
         up, up_binding, _, x_up = self.optimum(form, -1.0)
         return lo, up, (lo_binding + up_binding, component), x_lo, x_up
 
-    def optimum(self, form: sp.csr_matrix, sign: float) -> tuple[float, list, list, np.ndarray]:
+    def optimum(self, form: Form, sign: float) -> tuple[float, list, list, np.ndarray]:
         """The LP min (``sign`` 1) or max (-1) of a form, per component the binding rows and
         every row, and the optimal point."""
         total = 0.0
         binding, component = [], []
-        point = np.zeros(form.shape[1])
+        point = np.zeros(form.width)
         vars_, coefs = form.indices, form.data
         for label in np.unique(self.var_label[vars_]):
             h, rows, cols = self._model(int(label))
@@ -345,16 +356,16 @@ def joint_audit(releases: list[AuditRelease], signatures: Signatures, k: int,
             needs.append((int(rel.figures.values[kind, cell]), kq))
         for form in model.small_classes(R, k):
             forms.append(form)
-            needs.append((int(round(float((form @ model.truth)[0]))), k))
+            needs.append((int(round(float(form.data @ model.truth[form.indices]))), k))
         result.quantities += len(forms)
-        open_ = [(form, value, kq, key) for form, (value, kq) in zip(forms, needs)
-                 if (key := _requirement_key(form, value, kq)) not in proven]
+        open_ = [(form, value, kq, requirement) for form, (value, kq) in zip(forms, needs)
+                 if (requirement := _requirement_key(form, value, kq)) not in proven]
         solvers = [lps] + [lps.twin() for _ in range(WORKERS - 1)]
         outcomes = _prove_all(solvers, pool, open_, deadline)
         failures = []
-        for (form, _, _, key), ok in zip(open_, outcomes):
+        for (form, _, _, requirement), ok in zip(open_, outcomes):
             if ok:
-                proven.add(key)
+                proven.add(requirement)
             else:
                 failures.append(explain.bounds(form)[2])
         result.solves += sum(s.solves for s in solvers) + explain.solves
@@ -402,7 +413,7 @@ def _prove_all(solvers: list[_ComponentLPs], pool: _Points, figures: list, deadl
     return outcomes
 
 
-def _proven(lps: _ComponentLPs, pool: _Points, form: sp.csr_matrix, value: int, k: int) -> bool:
+def _proven(lps: _ComponentLPs, pool: _Points, form: Form, value: int, k: int) -> bool:
     """Whether the figure's requirement holds: the known points' reach, then the LP optimum
     of the side they leave short, then of the other side. Each optimum joins the points."""
     lo, up = pool.reach(form)
@@ -421,7 +432,7 @@ def _proven(lps: _ComponentLPs, pool: _Points, form: sp.csr_matrix, value: int, 
     return False
 
 
-def _requirement_key(form: sp.csr_matrix, value: int, k: int) -> bytes:
+def _requirement_key(form: Form, value: int, k: int) -> bytes:
     """A figure's form (over the audit's variables) and requirement, as one key."""
     order = np.argsort(form.indices, kind="stable")
     return (np.asarray(form.indices[order], dtype=np.int64).tobytes() + b"|"
@@ -447,12 +458,12 @@ class _Points:
             self._rows[self._n] = point
             self._n += 1
 
-    def reach(self, form: sp.csr_matrix) -> tuple[int, int]:
+    def reach(self, form: Form) -> tuple[int, int]:
         """The least and greatest integer the form takes at the points, rounded inward."""
         values = self.values(form)
         return math.ceil(values.min() - 1e-6), math.floor(values.max() + 1e-6)
 
-    def values(self, form: sp.csr_matrix) -> np.ndarray:
+    def values(self, form: Form) -> np.ndarray:
         """The form's value at every point."""
         with self._lock:
             rows, n = self._rows, self._n
@@ -494,7 +505,7 @@ def _publish_what_is_public(releases: Sequence[AuditRelease], model: _Model, R: 
     return published
 
 
-def _determined(lps: _ComponentLPs, pool: _Points, form: sp.csr_matrix, value: float) -> bool:
+def _determined(lps: _ComponentLPs, pool: _Points, form: Form, value: float) -> bool:
     lo, up = pool.reach(form)
     if lo < up:
         return False

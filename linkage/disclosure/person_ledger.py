@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 import numpy as np
 from cryptography.exceptions import InvalidTag
@@ -168,6 +168,9 @@ class Waiting(Protocol):
     finished: bool
 
 
+W = TypeVar("W", bound=Waiting)
+
+
 class PersonLedger:
     """The release ledger over persons (see the module docstring)."""
 
@@ -268,13 +271,13 @@ class PersonLedger:
                 if request in self._pending:
                     self._pending.remove(request)
 
-    def claim(self, leader: Waiting, accept: Callable[[Waiting], bool], limit: int) -> list[Waiting]:
+    def claim(self, leader: W, accept: Callable[[W], bool], limit: int) -> list[W]:
         """Takes over up to ``limit`` requests waiting (in the order they came) that ``accept``
         and whose populations the turn of ``leader`` (which must have it) covers; nobody else
         can take them. The caller must ``finish`` them."""
         with self._turns:
             covered = self._populations(leader.persons)
-            taken = [r for r in self._pending if r is not leader and accept(r)
+            taken = [r for r in cast("list[W]", self._pending) if r is not leader and accept(r)
                      and self._populations(r.persons) <= covered][:limit]
             for r in taken:
                 self._pending.remove(r)
