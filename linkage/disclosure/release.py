@@ -184,6 +184,8 @@ class _Request:
     fingerprint: str
     render: Callable[[list[ReleasedTable]], bytes]
     persons: np.ndarray
+    drafted: _Drafts | None = None
+    """The tables protected against the view the request first saw (reused if it still holds)."""
     outcome: tuple[list[ReleasedTable], bytes, dict] | None = None
     error: Exception | None = None
     finished: bool = False
@@ -216,7 +218,8 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
         answer = render(released)
         if ledger.commit(seen, [], fingerprint, answer):
             return released, answer, {"joint_releases": len(seen.releases), "recorded": 0}
-    request = _Request(tables, k, minimum, fingerprint, render, persons_of(t.membership for t in tables))
+    request = _Request(tables, k, minimum, fingerprint, render, persons_of(t.membership for t in tables),
+                       drafted)
     with ledger.waiting(request), ledger.turn(deadline, request.persons, lambda: request.finished) as took:
         if took and not request.finished:
             batch = [request] + ledger.claim(
@@ -267,7 +270,11 @@ def _audit_together(batch: list[_Request], ledger: PersonLedger, deadline: float
         view = ledger.view()
         parts, first = [], ledger.next_id(view)
         for request in batch:
-            parts.append(_drafts(request.tables, view, first, request.k, request.minimum))
+            earlier = request.drafted
+            same = earlier is not None and earlier.view.version == view.version and \
+                earlier.drafts[0].release_id == first
+            parts.append(earlier if same else _drafts(request.tables, view, first, request.k, request.minimum))
+            request.drafted = None          # an audit changes its drafts: protect afresh next time
             first += len(request.tables)
         joint = _Drafts(view, *(sum((getattr(p, name) for p in parts), [])
                                 for name in ("drafts", "histories", "primaries", "news")))

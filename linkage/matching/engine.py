@@ -104,8 +104,9 @@ def link(
     lap("exact_tokens")
 
     search = Search(blocking, executor, exhaustive_limit)
-    life = (_per_record([s.life.birth for s in sets], records.offsets),
-            _per_record([s.life.event for s in sets], records.offsets))
+    births, events = [s.life.birth for s in sets], [s.life.event for s in sets]
+    life = None if all(b is None for b in births) or all(e is None for e in events) else \
+        (_per_record(births, records.offsets), _per_record(events, records.offsets))
     similar = _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, search,
                           report, life)
     lap("similarity")
@@ -197,10 +198,11 @@ class Search:
 
 
 def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold, search: Search,
-                report: Progress, life: tuple[np.ndarray, np.ndarray]) -> _Similar:
+                report: Progress, life: tuple[np.ndarray, np.ndarray] | None) -> _Similar:
     """Compare, for each set pair, the records that may still link (see the module docstring),
     and drop the candidates whose age at an event is implausible (:mod:`.ages`; ``life``:
-    per record, the year of birth and of the event, NaN where unknown)."""
+    per record, the year of birth and of the event, NaN where unknown; None when no set has
+    one or the other)."""
     has = np.zeros((len(names), records.total), dtype=bool)
     for k in range(len(names)):
         has[k, tokens.cluster[set_of == k]] = True
@@ -216,11 +218,12 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         right = _open_records(records, tokens, has, q, p)
         floor = _floor(random_scores[(p, q)], len(left), len(right), threshold)
         cands = _search(records, tokens, has, p, q, left, right, floor, search, group_register)
-        ages = AgeCheck.learn(*life, _confirmed(tokens.cluster, set_of, p, q))
-        plausible, age_rules = ages.keep(records.offsets[p] + cands.ia, records.offsets[q] + cands.ib)
-        if ages.rules:
+        ages = None if life is None else AgeCheck.learn(*life, _confirmed(tokens.cluster, set_of, p, q))
+        age_rules: list[dict] = []
+        if ages is not None and ages.rules:
             rules[(p, q)] = ages
-        if not plausible.all():
+            plausible, age_rules = ages.keep(records.offsets[p] + cands.ia, records.offsets[q] + cands.ib)
+        if age_rules and not plausible.all():
             cands = replace(cands, ia=cands.ia[plausible], ib=cands.ib[plausible],
                             scores=cands.scores[plausible])
         floors.append(cands.floor)
