@@ -86,7 +86,7 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
 
     def __init__(self, guard: Guard, store: Store, recorder: Recorder, data_dir: str | Path,
                  minimum_cell_size: int = 5, today: Callable[[], _dt.date] = _dt.date.today,
-                 audit_time_limit: float = 300.0) -> None:
+                 audit_time_limit: float = 300.0, max_waiting_audits: int | None = None) -> None:
         self.guard = guard
         self.minimum_cell_size = minimum_cell_size
         self.audit_time_limit = audit_time_limit
@@ -96,7 +96,7 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         self.recorder = recorder
         # The ledger is sealed with a key derived from the store's data key.
         self.ledger = PersonLedger(Path(data_dir) / LEDGER_FILE,
-                                   AeadSealer(derived_key(store._key, LEDGER_SEAL)))
+                                   AeadSealer(derived_key(store._key, LEDGER_SEAL)), max_waiting_audits)
         self.today = today
         # Short locks only: loading a run's data once, and a log entry with its receipt.
         # The audit itself runs concurrently; the ledger commits optimistically.

@@ -174,9 +174,12 @@ W = TypeVar("W", bound=Waiting)
 class PersonLedger:
     """The release ledger over persons (see the module docstring)."""
 
-    def __init__(self, path: str | Path | None, sealer: Sealer):
-        """``path`` None keeps the ledger in memory, for this process only."""
+    def __init__(self, path: str | Path | None, sealer: Sealer, max_waiting: int | None = None):
+        """``path`` None keeps the ledger in memory, for this process only. ``max_waiting``:
+        requests that may wait for (or be in) an audit at once; more are told to retry
+        (None: no limit)."""
         self.path = Path(path) if path is not None else None
+        self.max_waiting = max_waiting
         self._sealer = sealer
         self._lock = threading.Lock()
         self._turns = threading.Condition()
@@ -261,8 +264,15 @@ class PersonLedger:
 
     @contextmanager
     def waiting(self, request: Waiting) -> Iterator[None]:
-        """Lists ``request`` as waiting for a turn, so that an audit may take it over."""
+        """Lists ``request`` as waiting for a turn, so that an audit may take it over. Raises
+        AuditUnfinished (retryable) when ``max_waiting`` requests wait already: a waiting
+        request holds one of the server's threads, and the others must stay free."""
         with self._turns:
+            if self.max_waiting is not None and len(self._pending) >= self.max_waiting:
+                raise AuditUnfinished(
+                    f"{len(self._pending)} requests are waiting for the audit against earlier releases, "
+                    "as many as this broker serves at once: ask again in a minute (nothing was "
+                    "released or recorded)")
             self._pending.append(request)
         try:
             yield

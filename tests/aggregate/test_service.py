@@ -163,8 +163,9 @@ def _status(measure: str, period: int, population: str = "ksz") -> str:
     return plan(req).statuses[measure]
 
 
-def _queue_behind_a_turn(ledger, data, asks: dict) -> dict:
-    """Answers ``asks`` from one thread each, all waiting behind a turn held on the ledger."""
+def _queue_behind_a_turn(ledger, data, asks: dict, meanwhile=None) -> dict:
+    """Answers ``asks`` from one thread each, all waiting behind a turn held on the ledger;
+    ``meanwhile()`` runs once they all wait (its result under "while waiting")."""
     answers: dict = {}
 
     def ask(name):
@@ -179,6 +180,8 @@ def _queue_behind_a_turn(ledger, data, asks: dict) -> dict:
             t.start()
         while len(ledger._pending) < len(asks):
             time.sleep(0.01)
+        if meanwhile is not None:
+            answers["while waiting"] = meanwhile()
     for t in threads:
         t.join()
     return answers
@@ -207,6 +210,25 @@ def test_a_queue_of_new_tables_is_audited_as_one(tmp_path, monkeypatch):
         assert {n: [t["cells"] for t in a.to_dict()["tables"]] for n, a in again.items()} == \
             {n: [t["cells"] for t in a.to_dict()["tables"]] for n, a in answers.items()}
         assert ledger.release_count == 1 + len(asks) and sizes == [1, len(asks)]
+
+
+def test_requests_beyond_those_a_broker_lets_wait_are_told_to_retry(tmp_path):
+    """A request waiting for its turn holds a server thread, so only ``max_waiting`` may wait:
+    the next gets the retryable error at once and nothing is recorded, while a repeat (no
+    audit) is still answered."""
+    data = linked(ksz=people(600))
+    with PersonLedger(tmp_path / "ledger.sqlite", AeadSealer(os.urandom(32)), max_waiting=2) as ledger:
+        first = answer_request(request(["persons"]), data, k=5, ledger=ledger)
+        asks = {n: request(*a) for n, a in NEW_TABLES.items()}
+        answers = _queue_behind_a_turn(ledger, data, {n: asks[n] for n in "ab"}, lambda: (
+            pytest.raises(AuditUnfinished, answer_request, asks["c"], data, k=5, ledger=ledger),
+            answer_request(request(["persons"]), data, k=5, ledger=ledger)))
+        refused, repeat = answers["while waiting"]
+        assert "2 requests are waiting" in str(refused.value) and "ask again" in str(refused.value)
+        assert repeat.to_dict() == first.to_dict()
+        assert all(not isinstance(answers[n], Exception) for n in "ab"), answers
+        assert ledger.release_count == 3
+        assert answer_request(asks["c"], data, k=5, ledger=ledger) and ledger.release_count == 4
 
 
 def test_a_batch_that_cannot_be_released_together_is_audited_request_by_request(tmp_path, monkeypatch):
