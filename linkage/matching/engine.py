@@ -9,8 +9,10 @@
    the other set) and keep candidate pairs above a floor (:mod:`.candidates`), except pairs
    whose groups hold different national-register numbers (:mod:`.tokens`, rule 3).
 5. Unless a threshold is given, fit a calibrated match model per pair of sets
-   (:mod:`.match_model`) and keep the candidates whose posterior match probability is at
-   least ``match_model.ACCEPT``; with a threshold, the candidates scoring at least that.
+   (:mod:`.match_model`, its non-matches counted from certain non-matches where tokens
+   exist, :mod:`.hard_negatives`) and keep the candidates whose posterior match probability
+   is at least ``match_model.ACCEPT`` (:func:`_decide`); with a threshold, the candidates
+   scoring at least that.
 6. Merge groups greedily, best pair first, one record per set per group (:mod:`.solver`).
 """
 
@@ -28,13 +30,14 @@ import numpy as np
 
 from linkage.matching import candidates as candidate_search
 from linkage.matching.ages import AgeCheck
-from linkage.matching import match_model
+from linkage.matching import hard_negatives, match_model
+from linkage.matching.hard_negatives import NonmatchSample
 from linkage.matching import kernel
 from linkage.matching.errors import MatchingError
 from linkage.matching.model import EncodedSet, LinkResult
 from linkage.matching.records import Records
 from linkage.matching.solver import solve
-from linkage.matching.linkage_error import PairLinks, assign, estimated_recall
+from linkage.matching.linkage_error import Assignment, PairLinks, assign, estimated_recall
 from linkage.matching.match_model import TOKEN_PAIRS, mutual_best
 from linkage.matching.tokens import link_tokens
 
@@ -115,21 +118,20 @@ def link(
     best = mutual_best(ga, gb, sc, set_of)
     report("match model", 0.0)
     links = dict(zip(pairs, similar.links))
-    models = {pq: _fit_model(records, links[pq], similar.reports[pq]) for pq in pairs}
+    models = {pq: _fit_model(records, links[pq], similar.reports[pq], similar.nonmatches[pq]) for pq in pairs}
     assignments = {pq: assign(models[pq], links[pq]) for pq in pairs}
     # token-confirmed pairs are cleaner than the open records (docs/matching.md)
     models = {pq: assignments[pq].calibrated(m) if m.method == TOKEN_PAIRS else m for pq, m in models.items()}
     if threshold is None:
         keep = np.zeros(len(sc), dtype=bool)
         for pq, span in zip(pairs, similar.spans):
-            keep[span] = models[pq].posterior(sc[span], best[span]) >= match_model.ACCEPT
-        chosen = min([t for t in (m.threshold(True) for m in models.values()) if t is not None],
-                     default=1.0)
+            keep[span] = _decide(models[pq], assignments[pq], sc[span], best[span])
+        chosen = min([t for t in (m.threshold(True) for m in models.values()) if t is not None]
+                     + ([math.floor(float(sc[keep].min()) * 1e4) / 1e4] if keep.any() else []), default=1.0)
         origin = "automatic"
         rationale = {"method": "model", "reason": (
             f"a calibrated match model per pair of sources links a candidate pair when it is a "
-            f"match with probability at least {match_model.ACCEPT}; from a score of {chosen:.3f} "
-            "for the most permissive pair")}
+            f"match with probability at least {match_model.ACCEPT}; the lowest score linked: {chosen:.3f}")}
     else:
         chosen, origin = float(threshold), "given"
         rationale = {"method": "given", "reason": "threshold given by the caller"}
@@ -185,6 +187,8 @@ class _Similar:
     spans: list[slice]
     """Per set pair, its candidates and open records, and where its candidates lie in the
     concatenated arrays above."""
+    nonmatches: dict[tuple[int, int], NonmatchSample | None]
+    """Per set pair, its certain non-matches (:mod:`.hard_negatives`), None without tokens."""
 
 
 @dataclass(frozen=True)
@@ -211,13 +215,15 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
     group_register = register[tokens.cluster]
     """Per record, the register number its group holds (-1: none): two differ, no link."""
 
-    found, reports, floors, links, spans, start, rules = [], {}, [], [], [], 0, {}
+    found, reports, floors, links, spans, start, rules, known = [], {}, [], [], [], 0, {}, {}
     for step, (p, q) in enumerate(pairs):
         report(f"similarity {names[p]}-{names[q]}", step / len(pairs))
         left = _open_records(records, tokens, has, p, q)
         right = _open_records(records, tokens, has, q, p)
         floor = _floor(random_scores[(p, q)], len(left), len(right), threshold)
-        cands = _search(records, tokens, has, p, q, left, right, floor, search, group_register)
+        cands, compared = _search(records, tokens, has, p, q, left, right, floor, search, group_register)
+        known[(p, q)] = _hard_negatives(records, tokens, has, (p, q), (left, right), cands.floor, search,
+                                        compared)
         ages = None if life is None else AgeCheck.learn(*life, _confirmed(tokens.cluster, set_of, p, q))
         age_rules: list[dict] = []
         if ages is not None and ages.rules:
@@ -238,6 +244,7 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
             "best_per_record": candidate_search.BEST_PER_RECORD, "candidates": len(cands.scores),
             "register_conflicts": int(cands.vetoed),
             **({"age_rules": age_rules} if age_rules else {}),
+            **({"certain_nonmatches": known[(p, q)].summary()} if known[(p, q)] is not None else {}),
         }
     report("similarity", 1.0)
     return _Similar(
@@ -250,15 +257,48 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         links,
         rules,
         spans,
+        known,
     )
 
 
-def _fit_model(records: Records, links: PairLinks, comparison: dict) -> match_model.PairModel:
-    """The match model of one pair of sets, from its candidates and the pairs its exact
-    tokens confirm."""
+def _decide(model: match_model.PairModel, assignment: Assignment, scores: np.ndarray,
+            mutual: np.ndarray) -> np.ndarray:
+    """Which candidates of a pair of sets are linked: those whose match probability reaches
+    ``ACCEPT``. Where the non-matches were counted from certain non-matches, that is the
+    record-level model's (:func:`.linkage_error.assign`: given the record's other candidates
+    and how many look-alikes it has); else the pair model's, by score and mutual best."""
+    if model.nonmatch_known:
+        return assignment.weight >= match_model.ACCEPT
+    return model.posterior(scores, mutual) >= match_model.ACCEPT
+
+
+def _hard_negatives(records: Records, tokens, has: np.ndarray, pair: tuple[int, int],
+                    opened: tuple[np.ndarray, np.ndarray], floor: float, search: Search,
+                    compared: int) -> NonmatchSample | None:
+    """The non-match curve of a pair of sets from certain non-matches (:mod:`.hard_negatives`):
+    a sample of the records the token join linked, of the side with fewer open records,
+    against the other side's open records. None without enough linked records."""
+    side = 0 if len(opened[0]) <= len(opened[1]) else 1
+    mine, other = pair[side], pair[1 - side]
+    lo, hi = records.offsets[mine], records.offsets[mine + 1]
+    linked = np.flatnonzero(~tokens.excluded[lo:hi] & has[other, tokens.cluster[lo:hi]])
+    chosen = hard_negatives.sample(linked, len(opened[side]))
+    if chosen is None or not len(opened[1 - side]) or not compared:
+        return None
+    found = candidate_search.find(_rows(records.words[mine], chosen), _rows(records.words[other], opened[1 - side]),
+                                  records.clk_bits, floor, search.blocking, executor=search.executor,
+                                  exhaustive_limit=search.exhaustive_limit)
+    first = int(match_model.bin_of(np.array([floor]))[0])
+    return hard_negatives.nonmatch_sample(found.histogram, first, len(chosen), len(opened[1 - side]), compared)
+
+
+def _fit_model(records: Records, links: PairLinks, comparison: dict,
+               known: NonmatchSample | None) -> match_model.PairModel:
+    """The match model of one pair of sets, from its candidates, the pairs its exact tokens
+    confirm and, where counted, its certain non-matches."""
     token_scores = records.scores(*_confirmed(links.by_token, links.set_of, links.p, links.q))
     return match_model.fit(links.histogram, comparison["floor"], comparison["left"], comparison["right"],
-                           token_scores)
+                           token_scores, None if known is None else known.expected)
 
 
 def _confirmed(by_token: np.ndarray, set_of: np.ndarray, p: int, q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -350,9 +390,11 @@ def _random_scores(records: Records, p: int, q: int, rng: np.random.Generator) -
 
 
 def _search(records: Records, tokens, has: np.ndarray, p: int, q: int, left: np.ndarray,
-            right: np.ndarray, floor: float, search: Search, group_register: np.ndarray) -> candidate_search.Candidates:
+            right: np.ndarray, floor: float, search: Search, group_register: np.ndarray
+            ) -> tuple[candidate_search.Candidates, int]:
     """Candidates between the open records of sets ``p`` and ``q`` (local ids in the result),
-    leaving out the pairs whose groups hold different register numbers (``group_register``).
+    leaving out the pairs whose groups hold different register numbers (``group_register``),
+    and the number of pairs of records compared.
 
     Two records whose groups both hold a record of the same third set are never compared:
     linking them would put two records of that set in one cluster, which the solver refuses
@@ -368,9 +410,10 @@ def _search(records: Records, tokens, has: np.ndarray, p: int, q: int, left: np.
             else np.zeros(len(local), dtype=np.int64)
 
     held_left, held_right = holds(left, records.offsets[p]), holds(right, records.offsets[q])
-    parts = []
+    parts, compared = [], 0
     for mask in np.unique(held_left):
         a, b = left[held_left == mask], right[(held_right & mask) == 0]
+        compared += len(a) * len(b)
         if len(a) and len(b):
             veto = candidate_search.RegisterVeto(group_register[records.offsets[p] + a],
                                                  group_register[records.offsets[q] + b])
@@ -380,7 +423,7 @@ def _search(records: Records, tokens, has: np.ndarray, p: int, q: int, left: np.
             parts.append((a[found.ia], b[found.ib], found))
     if not parts:
         return candidate_search.Candidates(*kernel.empty_pairs(), floor, "all pairs", 0,
-                                           np.zeros(match_model.BINS, dtype=np.int64), 0)
+                                           np.zeros(match_model.BINS, dtype=np.int64), 0), 0
     methods = {found.method for _, _, found in parts}
     return candidate_search.Candidates(
         np.concatenate([ia for ia, _, _ in parts]),
@@ -389,7 +432,7 @@ def _search(records: Records, tokens, has: np.ndarray, p: int, q: int, left: np.
         floor, min(methods, key=candidate_search.METHODS.index), sum(found.scored for _, _, found in parts),
         np.sum([found.histogram for _, _, found in parts], axis=0), sum(found.above_floor for _, _, found in parts),
         sum(found.vetoed for _, _, found in parts),
-    )
+    ), compared
 
 
 def _open_records(records: Records, tokens, has: np.ndarray, p: int, q: int) -> np.ndarray:

@@ -13,6 +13,9 @@ the candidates are a mixture (Fellegi and Sunter, with the Dice score as the one
   from the floor up (the floor lies above the mode of unrelated pairs' scores), so smooth,
   extrapolated above the last bin where non-matches were seen, and unable to take the shape
   of the matches' bump; fitted by Poisson maximum likelihood.
+  Where tokens link records, the non-matches are also counted (:mod:`.hard_negatives`), and
+  ``U(s)`` is at least what was counted: the curve fitted to the candidates takes the
+  namesakes' tail for matches.
 
 EM (as in Splink, written anew): the E-step gives each bin its share of matches
 ``M_b / (M_b + U_b)``; the M-step re-estimates ``expected_matches`` (corrected for matches
@@ -28,7 +31,9 @@ every record has a partner (FEBRL) is accepted at a lower score than a pair of t
 register against a small source. Log odds are made non-decreasing in the score: a higher
 score is never less evidence of a match.
 
-A pair is linked (``engine``, ``solver``) when its posterior is at least ``ACCEPT``.
+A pair is linked (``engine``, ``solver``) when its posterior is at least ``ACCEPT``; where the
+non-matches were counted, the posterior is the record-level model's instead
+(:func:`.linkage_error.assign`), which weighs each record against its own candidates.
 """
 
 from __future__ import annotations
@@ -124,6 +129,17 @@ class PairModel:
     token_pairs: int
     iterations: int
     converged: bool
+    counted: np.ndarray | None = None
+    """Non-match pairs per bin counted from certain non-matches (:mod:`.hard_negatives`), the
+    least the non-match curve may expect (None: no tokens to count them with)."""
+
+    @property
+    def nonmatch_known(self) -> bool:
+        return self.counted is not None
+
+    def at_least_counted(self, curve: np.ndarray) -> np.ndarray:
+        """``curve`` (non-match pairs per bin) raised to the counted non-matches, where known."""
+        return curve if self.counted is None else np.maximum(curve, self.counted)
 
     def share_with_partner(self, n: int) -> float:
         """``π`` of a side with ``n`` open records."""
@@ -169,6 +185,7 @@ class PairModel:
             "match_scores": {"q05": match_quantile(self.match, 0.05),
                              "median": match_quantile(self.match, 0.5)},
             "nonmatch_pairs_above_floor": round(float(self.nonmatch.sum()), 1),
+            "nonmatch_from": "certain non-matches" if self.nonmatch_known else "em",
             "threshold_mutual_best": self.threshold(True),
             "threshold_other": self.threshold(False),
             "em_iterations": self.iterations,
@@ -182,9 +199,11 @@ def histogram(scores: np.ndarray) -> np.ndarray:
 
 
 def fit(counts: np.ndarray, floor: float, left: int, right: int,
-        token_scores: np.ndarray | None = None) -> PairModel:
+        token_scores: np.ndarray | None = None, nonmatch: np.ndarray | None = None) -> PairModel:
     """Fit the model of one pair of sets from the :func:`histogram` of all its pairs at or
     above ``floor``, the open records on each side and the token-confirmed pairs' scores.
+    ``nonmatch``: the non-match pairs expected per bin, counted from certain non-matches
+    (:mod:`.hard_negatives`); then only the matches are learnt.
     Without tokens, a fit whose matches are not told apart from the non-matches
     (:func:`separated`) leaves the pair nothing to link by similarity (``NO_MATCHES``)."""
     first = int(bin_of(np.array([floor]))[0])
@@ -195,6 +214,7 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
     cap = float(max(1, min(left, right)))
     matches = min(cap, max(1.0, n.sum() / 10))
     curve = _fit_curve(x, n, None)
+    counted = None if nonmatch is None else np.asarray(nonmatch, dtype=np.float64)[first:]
     # the first curve leaves out the top bin, where identical encodings of matches pile up
     spiked = None if use_tokens else _SpikedBeta.start(n, np.exp(_log_curve(_fit_curve(x[:-1], n[:-1], None), x)),
                                                        first)
@@ -204,6 +224,8 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
         seen = max(float(match[first:].sum()), 1e-12)
         m = matches * match[first:]
         u = np.exp(_log_curve(curve, x))
+        if counted is not None:
+            u = np.maximum(u, counted)
         r = m / np.maximum(m + u, 1e-300)
         updated = min(cap, max(float((n * r).sum()) / seen, 1e-6))
         curve = _fit_curve(x, n * (1 - r), curve)
@@ -215,13 +237,14 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
         if change < TOLERANCE and iterations > 2:
             converged = True
             break
-    nonmatch = np.zeros(BINS)
-    nonmatch[first:] = np.exp(_log_curve(curve, x))
+    fitted = np.zeros(BINS)
+    fitted[first:] = np.exp(_log_curve(curve, x)) if counted is None else np.maximum(np.exp(_log_curve(curve, x)),
+                                                                                       counted)
     method = TOKEN_PAIRS if use_tokens else "em"
-    if not use_tokens and not separated(match, nonmatch, matches):
+    if not use_tokens and not separated(match, fitted, matches):
         matches, method = 0.0, NO_MATCHES
-    return PairModel(floor, int(left), int(right), matches, match, nonmatch, method, int(len(tokens)),
-                     iterations, converged)
+    return PairModel(floor, int(left), int(right), matches, match, fitted, method, int(len(tokens)),
+                     iterations, converged, None if nonmatch is None else np.asarray(nonmatch, dtype=np.float64))
 
 
 def separated(match: np.ndarray, nonmatch: np.ndarray, matches: float) -> bool:
