@@ -222,8 +222,8 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         right = _open_records(records, tokens, has, q, p)
         floor = _floor(random_scores[(p, q)], len(left), len(right), threshold)
         cands, compared = _search(records, tokens, has, p, q, left, right, floor, search, group_register)
-        known[(p, q)] = _hard_negatives(records, tokens, has, (p, q), (left, right), cands.floor, search,
-                                        compared)
+        counted = known[(p, q)] = _hard_negatives(records, tokens, has, (p, q), (left, right), cands.floor,
+                                                  search, compared)
         ages = None if life is None else AgeCheck.learn(*life, _confirmed(tokens.cluster, set_of, p, q))
         age_rules: list[dict] = []
         if ages is not None and ages.rules:
@@ -244,7 +244,7 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
             "best_per_record": candidate_search.BEST_PER_RECORD, "candidates": len(cands.scores),
             "register_conflicts": int(cands.vetoed),
             **({"age_rules": age_rules} if age_rules else {}),
-            **({"certain_nonmatches": known[(p, q)].summary()} if known[(p, q)] is not None else {}),
+            **({"certain_nonmatches": counted.summary()} if counted is not None else {}),
         }
     report("similarity", 1.0)
     return _Similar(
