@@ -34,6 +34,9 @@ MIN_LINKED = 200
 MIN_SAMPLE = 2_000
 """Linked records compared at least (all if fewer); more when the side has more open records,
 so the sample's tail is as well counted as the candidates' own."""
+MAX_SAMPLE = 20_000
+"""Linked records compared at most: the count costs this many records against the other
+side's open records (for all of Flanders about as much as the candidate search of a pair)."""
 MIN_PAIRS = 20
 """Pairs a bin's window must hold; a bin with at least this many is taken as counted."""
 MIN_EXPECTED = 1e-6
@@ -60,7 +63,7 @@ def sample(linked: np.ndarray, open_same_side: int, rng: np.random.Generator | N
     """The linked records (local ids) to compare, or None when there are too few."""
     if len(linked) < MIN_LINKED:
         return None
-    size = min(len(linked), max(open_same_side, MIN_SAMPLE))
+    size = min(len(linked), max(min(open_same_side, MAX_SAMPLE), MIN_SAMPLE))
     if size == len(linked):
         return linked
     rng = rng or np.random.default_rng(SEED)

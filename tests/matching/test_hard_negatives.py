@@ -75,3 +75,4 @@ def test_too_few_linked_records_count_nothing():
     assert sample(np.arange(50), 10) is None
     assert len(sample(np.arange(5000), 10)) == 2000
     assert len(sample(np.arange(5000), 3000)) == 3000
+    assert len(sample(np.arange(100_000), 60_000)) == 20_000
