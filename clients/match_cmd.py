@@ -124,8 +124,9 @@ def _print_summary(result, rows: int, output: str) -> None:
         c = p["comparison"]
         model = p.get("model")
         decided = "" if model is None else (
-            f"; model: {model['expected_matches']:,.0f} matches expected, mutual-best pairs "
-            f"linked from {model['threshold_mutual_best'] or 1:.3f}")
+            f"; model: {model['expected_matches']:,.0f} matches expected, "
+            + (f"linked from {model['lowest_score_accepted']:.3f} ({model['links_decided_by']})"
+               if model.get("lowest_score_accepted") is not None else "none linked by similarity"))
         print(f"  {a}-{b}: {p['linked']:,} linked ({p['exact']:,} exact token, "
               f"{p['similarity']:,} similarity; {c['scored']:,} comparisons, {c['method']}{decided})")
     if q["replaced_numbers_read"]:

@@ -126,8 +126,8 @@ def link(
         keep = np.zeros(len(sc), dtype=bool)
         for pq, span in zip(pairs, similar.spans):
             keep[span] = _decide(models[pq], assignments[pq], sc[span], best[span])
-        chosen = min([t for t in (m.threshold(True) for m in models.values()) if t is not None]
-                     + ([math.floor(float(sc[keep].min()) * 1e4) / 1e4] if keep.any() else []), default=1.0)
+        lowest = _lowest(sc[keep])
+        chosen = 1.0 if lowest is None else lowest
         origin = "automatic"
         rationale = {"method": "model", "reason": (
             f"a calibrated match model per pair of sources links a candidate pair when it is a "
@@ -137,6 +137,9 @@ def link(
         rationale = {"method": "given", "reason": "threshold given by the caller"}
         keep = sc >= chosen - SCORE_EPSILON
 
+    accepted = {pq: _lowest(sc[span][keep[span]]) for pq, span in zip(pairs, similar.spans)}
+    decided = {pq: "threshold" if threshold is not None else
+               "record model" if models[pq].nonmatch_known else "pair model" for pq in pairs}
     lap("match_model")
 
     report("clustering", 0.0)
@@ -155,7 +158,7 @@ def link(
                             "sampled_pairs": int(len(pooled))},
         "sets": _set_summary(names, sets, tokens.stats, group_ids, set_of),
         "pairs": _pair_summary(names, pairs, similar.reports, models, estimates, group_ids,
-                               tokens.cluster, set_of),
+                               tokens.cluster, set_of, accepted, decided),
         "groups": _group_sizes(group_ids),
         "token_groups": tokens.stats["token_groups"],
         "token_vetoed_records": tokens.stats["vetoed_records"],
@@ -259,6 +262,11 @@ def _similarity(records, tokens, set_of, pairs, names, random_scores, threshold,
         spans,
         known,
     )
+
+
+def _lowest(scores: np.ndarray) -> float | None:
+    """The lowest of ``scores`` rounded down to 3 decimals (as printed), None when there is none."""
+    return math.floor(float(scores.min()) * 1e3) / 1e3 if len(scores) else None
 
 
 def _decide(model: match_model.PairModel, assignment: Assignment, scores: np.ndarray,
@@ -489,9 +497,10 @@ def _set_summary(names, sets, token_stats, group_ids, set_of) -> list[dict]:
 
 
 def _pair_summary(names, pairs, pair_reports, models, estimates, group_ids, token_cluster,
-                  set_of) -> list[dict]:
-    """Per set pair: groups holding both sets, split by how the two records were joined, and
-    the match model and the recall it estimates when one was fitted."""
+                  set_of, accepted, decided) -> list[dict]:
+    """Per set pair: groups holding both sets, split by how the two records were joined, the
+    match model, who decided its links and the lowest score accepted, and the recall the
+    model estimates."""
     groups = int(group_ids.max()) + 1 if len(group_ids) else 0
     member = np.full((len(names), groups), -1, dtype=np.int64)
     member[set_of, group_ids] = np.arange(len(group_ids))
@@ -505,7 +514,9 @@ def _pair_summary(names, pairs, pair_reports, models, estimates, group_ids, toke
             "exact": int(same_token.sum()),
             "similarity": int((~same_token).sum()),
             "comparison": pair_reports[(p, q)],
-            **({"model": models[(p, q)].summary(), "estimated_recall": estimates[(p, q)]}
+            **({"model": {**models[(p, q)].summary(), "links_decided_by": decided[(p, q)],
+                          "lowest_score_accepted": accepted[(p, q)]},
+                "estimated_recall": estimates[(p, q)]}
                if (p, q) in models else {}),
         })
     return out
