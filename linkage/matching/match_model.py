@@ -202,8 +202,8 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
         token_scores: np.ndarray | None = None, nonmatch: np.ndarray | None = None) -> PairModel:
     """Fit the model of one pair of sets from the :func:`histogram` of all its pairs at or
     above ``floor``, the open records on each side and the token-confirmed pairs' scores.
-    ``nonmatch``: the non-match pairs expected per bin, counted from certain non-matches
-    (:mod:`.hard_negatives`); then only the matches are learnt.
+    ``nonmatch``: the non-match pairs per bin counted from certain non-matches
+    (:mod:`.hard_negatives`), the least the non-match curve may expect in each bin.
     Without tokens, a fit whose matches are not told apart from the non-matches
     (:func:`separated`) leaves the pair nothing to link by similarity (``NO_MATCHES``)."""
     first = int(bin_of(np.array([floor]))[0])
@@ -214,7 +214,11 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
     cap = float(max(1, min(left, right)))
     matches = min(cap, max(1.0, n.sum() / 10))
     curve = _fit_curve(x, n, None)
-    counted = None if nonmatch is None else np.asarray(nonmatch, dtype=np.float64)[first:]
+    counted = None if nonmatch is None else np.asarray(nonmatch, dtype=np.float64)
+
+    def expected(curve: np.ndarray) -> np.ndarray:
+        u = np.exp(_log_curve(curve, x))
+        return u if counted is None else np.maximum(u, counted[first:])
     # the first curve leaves out the top bin, where identical encodings of matches pile up
     spiked = None if use_tokens else _SpikedBeta.start(n, np.exp(_log_curve(_fit_curve(x[:-1], n[:-1], None), x)),
                                                        first)
@@ -223,9 +227,7 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
     for iterations in range(1, MAX_ITERATIONS + 1):
         seen = max(float(match[first:].sum()), 1e-12)
         m = matches * match[first:]
-        u = np.exp(_log_curve(curve, x))
-        if counted is not None:
-            u = np.maximum(u, counted)
+        u = expected(curve)
         r = m / np.maximum(m + u, 1e-300)
         updated = min(cap, max(float((n * r).sum()) / seen, 1e-6))
         curve = _fit_curve(x, n * (1 - r), curve)
@@ -238,13 +240,12 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
             converged = True
             break
     fitted = np.zeros(BINS)
-    fitted[first:] = np.exp(_log_curve(curve, x)) if counted is None else np.maximum(np.exp(_log_curve(curve, x)),
-                                                                                       counted)
+    fitted[first:] = expected(curve)
     method = TOKEN_PAIRS if use_tokens else "em"
     if not use_tokens and not separated(match, fitted, matches):
         matches, method = 0.0, NO_MATCHES
     return PairModel(floor, int(left), int(right), matches, match, fitted, method, int(len(tokens)),
-                     iterations, converged, None if nonmatch is None else np.asarray(nonmatch, dtype=np.float64))
+                     iterations, converged, counted)
 
 
 def separated(match: np.ndarray, nonmatch: np.ndarray, matches: float) -> bool:
