@@ -14,8 +14,9 @@ non-match curve divided by the pairs compared) and the share ``π`` of records w
     P(below the floor)  ∝ π · M(floor)           (u is ~1 below the floor)
     P(no partner)       ∝ 1 - π
 
-Where the non-matches were counted from certain non-matches (:mod:`.hard_negatives`), ``u``
-is at least the counted curve, and each record's is scaled by how many look-alikes it has
+Where the non-matches were counted from certain non-matches (:mod:`.hard_negatives`), or
+else presumed from the pairs that are not mutual best, ``u`` is at least that curve, and
+each record's is scaled by how many look-alikes it has
 (:meth:`_RecordEM.look_alikes`: a common name has many, a rare one few). Without that, the
 look-alikes of the average record explained the open records' partners at 0.74-0.84 away
 (development seed, plain schema, ksz-integration: the match scores fell to ~0 there while 53
@@ -242,6 +243,9 @@ class _RecordEM:
         while True:     # at least one round, so the weights below are the last round's
             iterations += 1
             ratio = match / self.others / np.maximum(nonmatch / self.compared, 1e-300)
+            # a higher score is never less evidence of a match (identical encodings that EM has
+            # seen only once must not get no weight for want of other matches in that bin)
+            ratio[first:] = np.maximum.accumulate(ratio[first:])
             total = np.maximum(share * ((counts @ ratio) / c + hidden) + (1 - share), 1e-300)
             below, absent = share * hidden / total, (1 - share) / total
             found = ratio * (counts_t @ (share / total / c))
@@ -252,7 +256,7 @@ class _RecordEM:
                 hidden = float(below[known].sum()) / max(float((1 - absent[known]).sum()), 1e-300)
             updated = found * (1 - hidden) / max(float(found.sum()), 1e-300)
             updated[:first] = hidden * shape_below
-            nonmatch = model.at_least_counted(model.refit_nonmatch(np.maximum(self.histogram - found, 0.0)))
+            nonmatch = model.at_least_known(model.refit_nonmatch(np.maximum(self.histogram - found, 0.0)))
             change = float(np.abs(learnt - share).max(initial=0.0)) + float(np.abs(updated - match).sum())
             match, share = updated, learnt
             if change < TOLERANCE or iterations == MAX_ITERATIONS:

@@ -64,11 +64,15 @@ def test_a_toddler_namesake_does_not_take_the_adults_integration_record():
 
 def test_nor_through_a_job_seeker_record():
     """VDAB knows no year of birth: the toddler's record reaches the contract through a
-    job-seeker record that looks like both; the merge is refused, the adult keeps it."""
+    job-seeker record that looks like both; the merge is refused, the adult keeps it. (The
+    other job seekers, some of the adults without a number, give the match model of VDAB
+    against the others something to learn from.)"""
     ksz, integration = _register_and_contracts(2)
     rng = np.random.default_rng(3)
     toddler_clk = ksz.clks[CONFIRMED + 1:CONFIRMED + 2]
-    vdab = EncodedSet("vdab", ["v0"], perturb(rng, toddler_clk, 0.005), [None])
+    others = perturb(rng, ksz.clks[:100], 0.02)
+    vdab = EncodedSet("vdab", ["v0", *(f"v{i + 1}" for i in range(100))],
+                      np.vstack([perturb(rng, toddler_clk, 0.005), others]), [None] * 101)
     ksz = EncodedSet(ksz.source, ksz.record_ids, ksz.clks, ksz.exact_tokens,
                      life=LifeYears(birth=ksz.life.birth))
     result = link([ksz, vdab, integration])

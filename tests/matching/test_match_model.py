@@ -144,3 +144,21 @@ def test_float32_scores_on_a_bin_edge_fall_into_that_bin():
     assert np.array_equal(match_model.bin_of(edges.astype(np.float32)), np.arange(match_model.BINS))
     exact = np.array([2 * c / t for t in (1500, 2047) for c in range(t // 4, t // 2, 7)])
     assert np.array_equal(match_model.bin_of(exact.astype(np.float32)), match_model.bin_of(exact))
+
+
+def test_without_tokens_the_pairs_that_are_not_mutual_best_hold_the_non_match_tail_up():
+    """CLK only, a hardened schema: identical encodings score 1 and the others form a bump
+    that hardly rises above a heavy tail of namesakes. Fitted to the candidates alone, EM gave
+    that tail to the matches and then found none (200,000 persons: nothing linked between
+    KSZ and VDAB). With the pairs that are not mutual best as the least the non-match curve
+    may expect, it counts the matches, bump included."""
+    first = int(match_model.bin_of(np.array([0.5]))[0])
+    tail = np.floor(_heavy_tail(first) * 0.3)
+    rng = np.random.default_rng(5)
+    matches = np.r_[np.ones(5000), np.clip(rng.normal(0.74, 0.04, 3000), 0.5, 0.99)]
+    counts = tail + histogram(matches)
+    assert fit(counts, 0.5, 40_000, 400_000).method == match_model.NO_MATCHES
+    model = fit(counts, 0.5, 40_000, 400_000, presumed=tail)
+    assert model.method == "em" and model.expected_matches == pytest.approx(len(matches), rel=0.05)
+    assert model.summary()["nonmatch_from"] == "pairs not mutual best"
+    assert match_model.match_quantile(model.match, 0.05) < 0.72     # the bump is matches too
