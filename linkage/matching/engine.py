@@ -10,8 +10,8 @@
    whose groups hold different national-register numbers (:mod:`.tokens`, rule 3).
 5. Unless a threshold is given, fit a calibrated match model per pair of sets
    (:mod:`.match_model`, its non-matches counted from certain non-matches where tokens
-   exist, :mod:`.hard_negatives`, else presumed from the pairs that are not mutual best) and
-   keep the candidates whose record-level match probability is at least
+   exist, :mod:`.hard_negatives`, presumed from the pairs that are not mutual best where
+   there are none) and keep the candidates whose posterior match probability is at least
    ``match_model.ACCEPT`` (:func:`_decide`); with a threshold, the candidates scoring at
    least that.
 6. Merge groups greedily, best pair first, one record per set per group (:mod:`.solver`).
@@ -127,7 +127,7 @@ def link(
     if threshold is None:
         keep = np.zeros(len(sc), dtype=bool)
         for pq, span in zip(pairs, similar.spans):
-            keep[span] = _decide(models[pq], assignments[pq])
+            keep[span] = _decide(models[pq], assignments[pq], sc[span], best[span])
         lowest = _lowest(sc[keep])
         chosen = 1.0 if lowest is None else lowest
         origin = "automatic"
@@ -140,7 +140,8 @@ def link(
         keep = sc >= chosen - SCORE_EPSILON
 
     accepted = {pq: _lowest(sc[span][keep[span]]) for pq, span in zip(pairs, similar.spans)}
-    decided = {pq: "threshold" if threshold is not None else "record model" for pq in pairs}
+    decided = {pq: "threshold" if threshold is not None else
+               "record model" if models[pq].nonmatch_known else "pair model" for pq in pairs}
     lap("match_model")
 
     report("clustering", 0.0)
@@ -270,14 +271,20 @@ def _lowest(scores: np.ndarray) -> float | None:
     return math.floor(float(scores.min()) * 1e3) / 1e3 if len(scores) else None
 
 
-def _decide(model: match_model.PairModel, assignment: Assignment) -> np.ndarray:
-    """Which candidates of a pair of sets are linked: those whose record-level match
-    probability (:func:`.linkage_error.assign`: given the record's other candidates and how
-    many look-alikes it has) reaches ``ACCEPT``; none where the pair model found the
-    candidates to be non-matches only (``NO_MATCHES``: two sources that share nobody)."""
+def _decide(model: match_model.PairModel, assignment: Assignment, scores: np.ndarray,
+            mutual: np.ndarray) -> np.ndarray:
+    """Which candidates of a pair of sets are linked: those whose match probability reaches
+    ``ACCEPT``. Where the non-matches were counted (certain non-matches) or presumed (the
+    pairs that are not mutual best, without token pairs), that is the record-level model's
+    (:func:`.linkage_error.assign`: given the record's other candidates and how many
+    look-alikes it has), and none is linked where the pair model found the candidates to be
+    non-matches only (``NO_MATCHES``: two sources that share nobody); else the pair model's,
+    by score and mutual best."""
     if model.method == match_model.NO_MATCHES:
-        return np.zeros(len(assignment.weight), dtype=bool)
-    return assignment.weight >= match_model.ACCEPT
+        return np.zeros(len(scores), dtype=bool)
+    if model.nonmatch_known:
+        return assignment.weight >= match_model.ACCEPT
+    return model.posterior(scores, mutual) >= match_model.ACCEPT
 
 
 def _hard_negatives(records: Records, tokens, has: np.ndarray, pair: tuple[int, int],
@@ -304,7 +311,8 @@ def _fit_model(records: Records, links: PairLinks, comparison: dict,
                known: NonmatchSample | None, mutual_scores: np.ndarray) -> match_model.PairModel:
     """The match model of one pair of sets, from its candidates, the pairs its exact tokens
     confirm and, where counted, its certain non-matches; where not, every pair scored above
-    the floor but the mutual-best ones (``mutual_scores``) is presumed a non-match."""
+    the floor but the mutual-best ones (``mutual_scores``) may be presumed a non-match
+    (:func:`.match_model.fit`)."""
     token_scores = records.scores(*_confirmed(links.by_token, links.set_of, links.p, links.q))
     presumed = None if known is not None else \
         np.maximum(links.histogram - match_model.histogram(mutual_scores), 0)

@@ -36,13 +36,13 @@ every record has a partner (FEBRL) is accepted at a lower score than a pair of t
 register against a small source. Log odds are made non-decreasing in the score: a higher
 score is never less evidence of a match.
 
-The engine links a pair (``engine``, ``solver``) when the record-level model's probability
-(:func:`.linkage_error.assign`, which weighs each record against its own candidates, with this
-model's non-match curve) is at least ``ACCEPT``; the pair-level posterior above is reported,
-not used to decide. Without tokens it linked too little: the one-to-one factor ``g`` ignores
-that a non-match must also beat the record's other look-alikes to be mutual best (CLK only,
-a plain schema, 200,000 persons: mutual-best pairs at 0.80-0.83 were 73-92 % true, the
-posterior said 12-68 %).
+A pair is linked (``engine``, ``solver``) when its posterior is at least ``ACCEPT``; where the
+non-matches were counted or presumed, the posterior is the record-level model's instead
+(:func:`.linkage_error.assign`), which weighs each record against its own candidates. Without
+tokens the pair-level posterior linked too little: the one-to-one factor ``g`` ignores that a
+non-match must also beat the record's other look-alikes to be mutual best (CLK only, a plain
+schema, 200,000 persons: mutual-best pairs at 0.80-0.83 were 73-92 % true, the posterior said
+12-68 %).
 """
 
 from __future__ import annotations
@@ -142,8 +142,8 @@ class PairModel:
     """Non-match pairs per bin counted from certain non-matches (:mod:`.hard_negatives`), the
     least the non-match curve may expect (None: no tokens to count them with)."""
     presumed: np.ndarray | None = None
-    """Where nothing was counted: the candidate pairs per bin that are not mutual best, the
-    least the non-match curve may expect then."""
+    """Where nothing was counted and EM learnt ``m`` (too few token pairs): the candidate pairs
+    per bin that are not mutual best, the least the non-match curve may expect then."""
 
     @property
     def nonmatch_known(self) -> bool:
@@ -223,7 +223,7 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
     ``nonmatch``: the non-match pairs per bin counted from certain non-matches
     (:mod:`.hard_negatives`), the least the non-match curve may expect in each bin;
     ``presumed``: the pairs per bin that are not mutual best, the least it may expect where
-    ``nonmatch`` is None.
+    ``nonmatch`` is None and too few token pairs teach ``m`` (EM).
     Without tokens, a fit whose matches are not told apart from the non-matches
     (:func:`separated`) leaves the pair nothing to link by similarity (``NO_MATCHES``)."""
     first = int(bin_of(np.array([floor]))[0])
@@ -235,7 +235,10 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
     matches = min(cap, max(1.0, n.sum() / 10))
     curve = _fit_curve(x, n, None)
     counted = None if nonmatch is None else np.asarray(nonmatch, dtype=np.float64)
-    least = counted if counted is not None else None if presumed is None else np.asarray(presumed, dtype=np.float64)
+    # presumed non-matches only without token pairs: where few records have a partner (two small
+    # sources), mutual-best namesakes abound and the bound would take them for matches
+    least = counted if counted is not None else \
+        None if presumed is None or use_tokens else np.asarray(presumed, dtype=np.float64)
 
     def expected(curve: np.ndarray) -> np.ndarray:
         u = np.exp(_log_curve(curve, x))
