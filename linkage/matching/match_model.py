@@ -70,6 +70,10 @@ TOKEN_PAIRS = "token pairs"
 NO_MATCHES = "em: no matches"
 """``PairModel.method`` when the EM's matches were the non-matches' tail (:func:`separated`):
 no pair of the two sets is linked by similarity."""
+COUNTED = "certain non-matches"
+PRESUMED = "pairs not mutual best"
+"""``PairModel.nonmatch_from``: the least the non-match curve expects was counted from certain
+non-matches, or presumed from the pairs that are not mutual best."""
 NONMATCH_BULK = 0.99
 EM_START = (20.0, 2.0)
 """Beta parameters of the starting match distribution without tokens (mean 0.91)."""
@@ -138,24 +142,23 @@ class PairModel:
     token_pairs: int
     iterations: int
     converged: bool
-    counted: np.ndarray | None = None
-    """Non-match pairs per bin counted from certain non-matches (:mod:`.hard_negatives`), the
-    least the non-match curve may expect (None: no tokens to count them with)."""
-    presumed: np.ndarray | None = None
-    """Where nothing was counted and EM learnt ``m`` (too few token pairs): the candidate pairs
-    per bin that are not mutual best, the least the non-match curve may expect then."""
+    known: np.ndarray | None = None
+    """Non-match pairs per bin known without the fit, the least the non-match curve may
+    expect: counted from certain non-matches (:mod:`.hard_negatives`) or, where nothing was
+    counted and EM learnt ``m`` (too few token pairs), the candidate pairs that are not mutual
+    best (None: neither)."""
+    nonmatch_from: str = "em"
+    """Where ``known`` came from: ``COUNTED``, ``PRESUMED`` or ``"em"`` (nothing known)."""
 
     @property
     def nonmatch_known(self) -> bool:
         """Whether the non-match curve is held up by known non-matches (counted or presumed),
         so that each record's look-alikes can be told from it."""
-        return self.counted is not None or self.presumed is not None
+        return self.known is not None
 
     def at_least_known(self, curve: np.ndarray) -> np.ndarray:
-        """``curve`` (non-match pairs per bin) raised to the counted non-matches, or else to
-        the presumed ones."""
-        least = self.counted if self.counted is not None else self.presumed
-        return curve if least is None else np.maximum(curve, least)
+        """``curve`` (non-match pairs per bin) raised to the known non-matches."""
+        return curve if self.known is None else np.maximum(curve, self.known)
 
     def share_with_partner(self, n: int) -> float:
         """``π`` of a side with ``n`` open records."""
@@ -201,8 +204,7 @@ class PairModel:
             "match_scores": {"q05": match_quantile(self.match, 0.05),
                              "median": match_quantile(self.match, 0.5)},
             "nonmatch_pairs_above_floor": round(float(self.nonmatch.sum()), 1),
-            "nonmatch_from": "certain non-matches" if self.counted is not None else
-                             "pairs not mutual best" if self.presumed is not None else "em",
+            "nonmatch_from": self.nonmatch_from,
             "threshold_mutual_best": self.threshold(True),
             "threshold_other": self.threshold(False),
             "em_iterations": self.iterations,
@@ -234,11 +236,11 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
     cap = float(max(1, min(left, right)))
     matches = min(cap, max(1.0, n.sum() / 10))
     curve = _fit_curve(x, n, None)
-    counted = None if nonmatch is None else np.asarray(nonmatch, dtype=np.float64)
     # presumed non-matches only without token pairs: where few records have a partner (two small
     # sources), mutual-best namesakes abound and the bound would take them for matches
-    least = counted if counted is not None else \
-        None if presumed is None or use_tokens else np.asarray(presumed, dtype=np.float64)
+    least, source = (nonmatch, COUNTED) if nonmatch is not None else \
+        (presumed, PRESUMED) if presumed is not None and not use_tokens else (None, "em")
+    least = None if least is None else np.asarray(least, dtype=np.float64)
 
     def expected(curve: np.ndarray) -> np.ndarray:
         u = np.exp(_log_curve(curve, x))
@@ -272,7 +274,7 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
     if not use_tokens and not separated(match, fitted, matches):
         matches, method = 0.0, NO_MATCHES
     return PairModel(floor, int(left), int(right), matches, match, fitted, method, int(len(tokens)),
-                     iterations, converged, counted, None if counted is not None else least)
+                     iterations, converged, least, source)
 
 
 def separated(match: np.ndarray, nonmatch: np.ndarray, matches: float) -> bool:
