@@ -6,8 +6,9 @@ year). Together they say how old the person was then. The pairs the exact tokens
 which ages occur (newcomers sign an integration contract as adults, pupils are 2 to 25), so a
 candidate pair whose age lies beyond nearly all of them by more than a margin is a namesake (a
 toddler with the same name and a 1 January birth date, say) and does not link. The range is
-learnt per pair of sets and per run, never fixed: with too few confirmed pairs there is no
-rule. Which attribute plays which part is declared with the source (``role`` in
+learnt per pair of sets and per run, never fixed. Where the tokens confirm too few pairs
+(CLK only), it is learnt from the links the match model is sure of in a first fit
+(``engine._age_rules_from_links``); with too few of those either there is no rule. Which attribute plays which part is declared with the source (``role`` in
 ``linkage/sources/data``); a CLK file without payload has no ages.
 """
 
@@ -27,6 +28,10 @@ MIN_CONFIRMED = 100
 TAIL = 0.001
 """The share of confirmed pairs the range may leave out on each side (a wrong number that
 happens to confirm a pair gives any age)."""
+TOKEN_PAIRS = "pairs the national numbers confirm"
+SURE_LINKS = "links the match model is sure of"
+"""What a range was learnt from: the confirmed pairs, or, where the tokens confirm too few
+(CLK only), the candidates the first fit of the match model links with near certainty."""
 MARGIN = 2.0
 """Years beyond the range still plausible: a year of birth against a date is a year apart
 either way, and the confirmed pairs are a sample."""
@@ -76,23 +81,24 @@ class AgeRange:
     low: float
     high: float
     confirmed: int
+    learnt_from: str = TOKEN_PAIRS
 
     def plausible(self, ages):
         """Per age, whether it lies in the range (an unknown age always does)."""
         return np.logical_not((ages < self.low) | (ages > self.high))
 
     def report(self, removed: int) -> dict:
-        return {"low": round(self.low, 1), "high": round(self.high, 1),
+        return {"low": round(self.low, 1), "high": round(self.high, 1), "learnt_from": self.learnt_from,
                 "confirmed_pairs": self.confirmed, "candidates_removed": removed}
 
 
-def learn(ages: np.ndarray) -> AgeRange | None:
+def learn(ages: np.ndarray, learnt_from: str = TOKEN_PAIRS) -> AgeRange | None:
     """The range of the confirmed pairs' ages, or None when too few are known."""
     known = ages[~np.isnan(ages)]
     if len(known) < MIN_CONFIRMED:
         return None
     low, high = np.quantile(known, [TAIL, 1 - TAIL])
-    return AgeRange(math.floor(low) - MARGIN, math.ceil(high) + MARGIN, int(len(known)))
+    return AgeRange(math.floor(low) - MARGIN, math.ceil(high) + MARGIN, int(len(known)), learnt_from)
 
 
 @dataclass(frozen=True)
@@ -108,12 +114,13 @@ class AgeCheck:
     """(whether the year of birth comes from the second set, the range)."""
 
     @classmethod
-    def learn(cls, birth: np.ndarray, event: np.ndarray, confirmed: tuple[np.ndarray, np.ndarray]
-              ) -> AgeCheck:
-        """``confirmed``: the pairs the tokens confirm (records of the first set, of the second)."""
+    def learn(cls, birth: np.ndarray, event: np.ndarray, confirmed: tuple[np.ndarray, np.ndarray],
+              learnt_from: str = TOKEN_PAIRS) -> AgeCheck:
+        """``confirmed``: the pairs the tokens confirm, or ``learnt_from`` says what they
+        are (records of the first set, of the second)."""
         rules = []
         for swapped in (False, True):
-            rule = learn(_ages(birth, event, *confirmed, swapped))
+            rule = learn(_ages(birth, event, *confirmed, swapped), learnt_from)
             if rule is not None:
                 rules.append((swapped, rule))
         return cls(birth, event, tuple(rules))

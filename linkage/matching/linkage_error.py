@@ -21,7 +21,7 @@ each record's is scaled by how many look-alikes it has
 look-alikes of the average record explained the open records' partners at 0.74-0.84 away
 (development seed, plain schema, ksz-integration: the match scores fell to ~0 there while 53
 of the 65 mutual-best pairs there were true); with it the weights are calibrated (per score
-bin of 0.02, their mean within 0.04 of the true share) and decide the links (``engine._decide``).
+bin of 0.02, their mean within 0.04 of the true share) and decide the links (``engine._match_probability``).
 
 EM (in the manner of bipartite record linkage, Sadinle 2017) re-estimates ``m`` above the
 floor from these weights, ``π`` from the records, and ``u`` from the candidates not taken by

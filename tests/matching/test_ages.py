@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from linkage.matching import EncodedSet, link
-from linkage.matching.ages import MIN_CONFIRMED, AgeCheck, LifeYears, learn, years
+from linkage.matching.ages import MIN_CONFIRMED, SURE_LINKS, TOKEN_PAIRS, AgeCheck, LifeYears, learn, years
 from linkage.sources import source_spec
 
 from .helpers import perturb, random_clks
@@ -27,7 +27,7 @@ def _together(result, a: tuple[int, int], b: tuple[int, int]) -> bool:
     return int(result.group_ids[a[0]][a[1]]) == int(result.group_ids[b[0]][b[1]])
 
 
-def _register_and_contracts(seed: int, ages: bool = True):
+def _register_and_contracts(seed: int, ages: bool = True, tokened: bool = True):
     """KSZ: CONFIRMED adults with national numbers, the adult A (no token in the other
     source) and a toddler T born in 2018 whose CLK is closer to A's contract record than A's
     own. Integration: the confirmed adults' contracts (same numbers) and A's contract, signed
@@ -36,7 +36,7 @@ def _register_and_contracts(seed: int, ages: bool = True):
     adults = random_clks(rng, CONFIRMED + 1)
     contract_of_a = perturb(rng, adults[-1:], 0.03)
     toddler = perturb(rng, contract_of_a, 0.01)
-    tokens = [rng.bytes(32) for _ in range(CONFIRMED)]
+    tokens = [rng.bytes(32) if tokened else None for _ in range(CONFIRMED)]
     born = rng.integers(1950, 2000, CONFIRMED).astype(float)
     signed = born + rng.uniform(18, 50, CONFIRMED)
     ksz = EncodedSet("ksz", [f"k{i}" for i in range(CONFIRMED + 2)], np.vstack([adults, toddler]),
@@ -59,6 +59,23 @@ def test_a_toddler_namesake_does_not_take_the_adults_integration_record():
     (rule,) = next(p for p in result.quality["pairs"] if p["sources"] == ["ksz", "integration"]
                    )["comparison"]["age_rules"]
     assert rule["confirmed_pairs"] == CONFIRMED and rule["candidates_removed"] >= 1
+    assert rule["learnt_from"] == TOKEN_PAIRS
+    assert 14 <= rule["low"] <= 18 and 50 <= rule["high"] <= 70
+
+
+def test_without_tokens_the_rule_is_learnt_from_the_links_the_model_is_sure_of():
+    """CLK only: no pair is confirmed, but the first fit links the adults with their contracts
+    beyond doubt, and their ages teach the rule that keeps the toddler out."""
+    ksz, integration = _register_and_contracts(4, tokened=False)
+    adult, toddler, contract = (0, CONFIRMED), (0, CONFIRMED + 1), (1, CONFIRMED)
+    without = link([_without_ages(ksz), _without_ages(integration)])
+    assert _together(without, toddler, contract)
+    result = link([ksz, integration])
+    assert _together(result, adult, contract) and not _together(result, toddler, contract)
+    (rule,) = next(p for p in result.quality["pairs"] if p["sources"] == ["ksz", "integration"]
+                   )["comparison"]["age_rules"]
+    assert rule["learnt_from"] == SURE_LINKS and rule["candidates_removed"] >= 1
+    assert CONFIRMED - 5 <= rule["confirmed_pairs"] <= CONFIRMED + 1
     assert 14 <= rule["low"] <= 18 and 50 <= rule["high"] <= 70
 
 
