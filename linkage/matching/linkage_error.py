@@ -25,8 +25,10 @@ bin of 0.02, their mean within 0.04 of the true share) and decide the links (``e
 
 **One partner each.** A record of the other side is the partner of one record ``j`` at most,
 so a candidate another record holds for certain is no partner for ``j``: every E-step
-respects that (:meth:`_RecordEM.one_to_one`, a mean-field version of the bipartite
-constraint), so that EM learns ``m``, ``u`` and ``π`` under it. Without it, a record whose namesake outscored its partner stayed
+respects that (:meth:`_RecordEM.one_to_one`: each record ``k``'s evidence is scaled so that
+the weights on it add up to 1 at most, Sinkhorn's scaling with capacities), so that EM learns
+``m``, ``u`` and ``π`` under it. The scales are carried from one EM round to the next and
+settle with it (slowly, where many records claim one: CLK only, EM takes its 200 rounds). Without it, a record whose namesake outscored its partner stayed
 unlinked even where the namesake was plainly another record's partner.
 
 EM (in the manner of bipartite record linkage, Sadinle 2017) re-estimates ``m`` above the
@@ -244,7 +246,7 @@ class _RecordEM:
         hidden = float(model.match[:first].sum())
         if known.any():
             hidden = max(hidden, START_HIDDEN)     # the token pairs' is often ~0, where EM would stay
-        iterations, weight = 0, np.zeros(len(self.j))
+        iterations, scale = 0, np.ones(int(self.k.max(initial=-1)) + 1)
         while True:     # at least one round, so the weights below are the last round's
             iterations += 1
             ratio = match / self.others / np.maximum(nonmatch / self.compared, 1e-300)
@@ -252,7 +254,7 @@ class _RecordEM:
             # seen only once must not get no weight for want of other matches in that bin)
             ratio[first:] = np.maximum.accumulate(ratio[first:])
             evidence = ratio[self.b] / c[self.j]
-            weight, below, absent = self.one_to_one(evidence, share, hidden, weight, rounds=1)
+            weight, below, absent, scale = self.one_to_one(evidence, share, hidden, scale, rounds=1)
             found = np.bincount(self.b, weight, minlength=BINS)
             learnt = share.copy()
             if not known.all():
@@ -266,36 +268,40 @@ class _RecordEM:
             match, share = updated, learnt
             if change < TOLERANCE or iterations == MAX_ITERATIONS:
                 break
-        weight, below, absent = self.one_to_one(evidence, share, hidden, weight)
+        weight, below, absent, _ = self.one_to_one(evidence, share, hidden, scale)
         return _Fitted(weight, below, absent, hidden, match, nonmatch, iterations)
 
-    def one_to_one(self, evidence: np.ndarray, share: np.ndarray, hidden: float, weight: np.ndarray,
-                   rounds: int = ONE_TO_ONE_ROUNDS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The E-step with each record of the other side the partner of one record at most:
-        a candidate's ``evidence`` (its likelihood ratio over its record's look-alikes) counts
-        only as far as the other records ``j`` leave its record ``k`` free (1 - their
-        ``weight`` on it), and each record's chances are shared out over its candidates, a
-        partner below the floor and none. From weights of 0 the first round is each record
-        alone. Up to ``rounds`` rounds, damped by half, until the weights settle (EM takes one
-        per iteration and settles them at the end). Returns the weights, and per record the
-        chance of a partner below the floor and of none.
+    def one_to_one(self, evidence: np.ndarray, share: np.ndarray, hidden: float, scale: np.ndarray,
+                   rounds: int = ONE_TO_ONE_ROUNDS) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The E-step with each record ``k`` of the other side the partner of one record at
+        most. Each record's chances are shared out over its candidates (their ``evidence``, the
+        likelihood ratio over its look-alikes, times their record's ``scale``), a partner below
+        the floor and none; then a record ``k`` whose candidates' weights add up to more than 1
+        has its scale cut to fit, and one that holds less gets it back, up to 1 (capacity-
+        constrained Sinkhorn scaling). Up to ``rounds`` rounds, until the scales settle; a
+        scale of 1 everywhere is each record alone. Returns the weights, per record the chance
+        of a partner below the floor and of none, and the scales.
 
         Each record alone left a pupil unlinked between its partner and a namesake of another
         generation in the register whom another pupil's record holds for certain. Settled only
         after EM (held-out rates, 800k, CLK only, a provider's plain schema: F1 ksz-education
         0.9886 -> 0.9944), the freed chances went to the other candidates of records without
         a partner, as EM had learnt how many have one without the rule (development seed, 200k:
-        education records of persons the register lacks, linked 15 -> 101; within EM, 40)."""
-        for done in range(1, rounds + 1):
-            held = np.bincount(self.k, weight)
-            weighed = evidence * np.clip(1 - (held[self.k] - weight), 0.0, 1.0)
+        education records of persons the register lacks, linked 15 -> 101; within EM, 38). A
+        mean-field rule (a candidate counting as far as the others leave its record free) gave
+        the same links but never settled within EM: records claiming one ``k`` took turns."""
+        for _ in range(rounds):
+            weighed = evidence * scale[self.k]
             total = np.maximum(share * (np.bincount(self.j, weighed, minlength=self.records) + hidden)
                                + (1 - share), 1e-300)
-            settled = (share / total)[self.j] * weighed
-            if done == rounds or np.abs(settled - weight).max(initial=0.0) < TOLERANCE:
+            weight = (share / total)[self.j] * weighed
+            held = np.bincount(self.k, weight, minlength=len(scale))
+            fitted = np.minimum(1.0, np.divide(scale, held, out=np.ones_like(scale), where=held > 0))
+            settled = np.abs(fitted - scale).max(initial=0.0) < TOLERANCE
+            scale = fitted
+            if settled:
                 break
-            weight = (weight + settled) / 2
-        return settled, share * hidden / total, (1 - share) / total
+        return weight, share * hidden / total, (1 - share) / total, scale
 
 
 def _coverage(links: PairLinks, side: int) -> float | None:
