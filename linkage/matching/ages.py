@@ -8,8 +8,9 @@ candidate pair whose age lies beyond nearly all of them by more than a margin is
 toddler with the same name and a 1 January birth date, say) and does not link. The range is
 learnt per pair of sets and per run, never fixed. Where the tokens confirm too few pairs
 (CLK only), it is learnt from the links the match model is sure of in a first fit
-(``engine._age_rules_from_links``); with too few of those either there is no rule. Which attribute plays which part is declared with the source (``role`` in
-``linkage/sources/data``); a CLK file without payload has no ages.
+(``engine._age_rules_from_links``); with too few of those either there is no rule. Which
+attribute plays which part is declared with the source (``role`` in ``linkage/sources/data``);
+a CLK file without payload has no ages.
 """
 
 from __future__ import annotations

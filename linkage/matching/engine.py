@@ -325,7 +325,7 @@ def _age_rules_from_links(similar: _Similar, pairs: list[tuple[int, int]], fit: 
     with a grandparent's name, a newcomer with a toddler's. Their ages at the event are ones
     the sure links never show (held-out rates, development seed, 200k, a provider's plain
     schema CLK only: F1 ksz-education 0.9930 -> 0.9959, ksz-vdab 0.9883 -> 0.9904)."""
-    masks, learnt = [], {}
+    masks, learnt, reports = [], {}, dict(similar.reports)
     for pq, span in zip(pairs, similar.spans):
         mask = np.ones(span.stop - span.start, dtype=bool)
         if pq not in similar.ages:
@@ -336,7 +336,7 @@ def _age_rules_from_links(similar: _Similar, pairs: list[tuple[int, int]], fit: 
             if ages.rules:
                 mask, rules = ages.keep(ga, gb)
                 learnt[pq] = ages
-                similar.reports[pq]["age_rules"] = rules
+                reports[pq] = {**reports[pq], "age_rules": rules}
         masks.append(mask)
     if not learnt:
         return None
@@ -345,10 +345,10 @@ def _age_rules_from_links(similar: _Similar, pairs: list[tuple[int, int]], fit: 
         spans.append(slice(start, start + int(mask.sum())))
         start = spans[-1].stop
     kept = np.concatenate(masks)
-    links = [replace(links, ga=links.ga[mask], gb=links.gb[mask], scores=links.scores[mask])
-             for links, mask in zip(similar.links, masks)]
+    pair_links = [replace(one, ga=one.ga[mask], gb=one.gb[mask], scores=one.scores[mask])
+                  for one, mask in zip(similar.links, masks)]
     return replace(similar, ga=similar.ga[kept], gb=similar.gb[kept], scores=similar.scores[kept],
-                   links=links, spans=spans, ages={**similar.ages, **learnt})
+                   links=pair_links, spans=spans, reports=reports, ages={**similar.ages, **learnt})
 
 
 def _hard_negatives(records: Records, tokens, has: np.ndarray, pair: tuple[int, int],

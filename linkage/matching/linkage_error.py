@@ -21,15 +21,17 @@ each record's is scaled by how many look-alikes it has
 look-alikes of the average record explained the open records' partners at 0.74-0.84 away
 (development seed, plain schema, ksz-integration: the match scores fell to ~0 there while 53
 of the 65 mutual-best pairs there were true); with it the weights are calibrated (per score
-bin of 0.02, their mean within 0.04 of the true share) and decide the links (``engine._match_probability``).
+bin of 0.02, their mean within 0.04 of the true share) and decide the links
+(``engine._match_probability``).
 
 **One partner each.** A record of the other side is the partner of one record ``j`` at most,
 so a candidate another record holds for certain is no partner for ``j``: every E-step
 respects that (:meth:`_RecordEM.one_to_one`: each record ``k``'s evidence is scaled so that
 the weights on it add up to 1 at most, Sinkhorn's scaling with capacities), so that EM learns
 ``m``, ``u`` and ``π`` under it. The scales are carried from one EM round to the next and
-settle with it (slowly, where many records claim one: CLK only, EM takes its 200 rounds). Without it, a record whose namesake outscored its partner stayed
-unlinked even where the namesake was plainly another record's partner.
+settle with it (slowly, where many records claim one: CLK only, EM takes its 200 rounds).
+Without it, a record whose namesake outscored its partner stayed unlinked even where the
+namesake was plainly another record's partner.
 
 EM (in the manner of bipartite record linkage, Sadinle 2017) re-estimates ``m`` above the
 floor from these weights, ``π`` from the records, and ``u`` from the candidates not taken by
