@@ -532,13 +532,22 @@ def _rows(words: np.ndarray, local: np.ndarray) -> np.ndarray:
 
 def _floor(random_scores: np.ndarray, n_left: int, n_right: int, threshold: float | None) -> float:
     """Lowest score kept as a candidate: the random-pair quantile above which about
-    ``CANDIDATE_BUDGET_PER_RECORD`` unrelated pairs per record are expected, within FLOOR_RANGE."""
+    ``CANDIDATE_BUDGET_PER_RECORD`` unrelated pairs per record are expected, within FLOOR_RANGE,
+    whose top is raised to the unrelated pairs' ``UNRELATED_QUANTILE`` where that lies higher.
+
+    Dense encodings put most unrelated pairs above 0.7 (a schema with more bits per n-gram:
+    FEBRL 4 with 1.3x the bits of clkhash's example, 77 % of the bits set). A floor of 0.7 then
+    lies within the unrelated pairs, whose count no longer falls from the floor up as the
+    non-match curve assumes, and the match model found no matches at all: nothing was linked."""
     comparisons = max(1, n_left * n_right)
     budget = CANDIDATE_BUDGET_PER_RECORD * (n_left + n_right)
     floor = FLOOR_RANGE[0]
-    if budget < comparisons and len(random_scores):
-        floor = float(np.quantile(random_scores, 1 - budget / comparisons))
-    floor = min(max(floor, FLOOR_RANGE[0]), FLOOR_RANGE[1])
+    top = FLOOR_RANGE[1]
+    if len(random_scores):
+        top = max(top, float(np.quantile(random_scores, UNRELATED_QUANTILE)))
+        if budget < comparisons:
+            floor = float(np.quantile(random_scores, 1 - budget / comparisons))
+    floor = min(max(floor, FLOOR_RANGE[0]), top)
     if threshold is not None:
         floor = min(floor, float(threshold))
     return round(floor, 3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import dataclasses
 import math
 
@@ -120,13 +122,15 @@ def _typo(rng: np.random.Generator, text: str) -> str:
     return text[:i] + text[i + 1:] if rng.random() < 0.5 else text[:i] + "x" + text[i:]
 
 
-def test_real_clkhash_encodings_link_despite_typos():
+def _link_typos(schema_json: dict) -> tuple[int, int, float, float]:
+    """400 persons against 200 of them with typos, encoded with ``schema_json``: the true
+    pairs linked, the wrong ones, the threshold and the share of the CLKs' bits set."""
     fake, rng = Faker("nl_BE"), np.random.default_rng(17)
     Faker.seed(17)
     people = [[fake.first_name(), fake.last_name(), fake.date_of_birth().strftime("%Y%m%d"), "MF"[i % 2]]
               for i in range(400)]
     noisy = [[_typo(rng, g), s if i % 3 else _typo(rng, s), d, x] for i, (g, s, d, x) in enumerate(people[:200])]
-    spec = schema.from_json_dict(SCHEMA)
+    spec = schema.from_json_dict(schema_json)
     encode = lambda rows: np.stack([np.frombuffer(b.tobytes(), np.uint8) for b in clk.generate_clks(rows, spec, "secret")])  # noqa: E731
     a = EncodedSet("ksz", [f"k{i}" for i in range(400)], encode(people), [None] * 400)
     b = EncodedSet("vdab", [f"v{i}" for i in range(200)], encode(noisy), [None] * 200)
@@ -134,8 +138,25 @@ def test_real_clkhash_encodings_link_despite_typos():
     linked = {(i, j) for j, g in enumerate(result.group_ids[1].tolist())
               for i in np.flatnonzero(result.group_ids[0] == g).tolist()}
     correct = sum((i, i) in linked for i in range(200))
-    assert correct >= 196 and len(linked) - correct <= 2
-    assert 0.5 < result.threshold < 0.95
+    return correct, len(linked) - correct, result.threshold, float(np.unpackbits(a.clks, axis=1).mean())
+
+
+def test_real_clkhash_encodings_link_despite_typos():
+    correct, wrong, threshold, _ = _link_typos(SCHEMA)
+    assert correct >= 196 and wrong <= 2
+    assert 0.5 < threshold < 0.95
+
+
+def test_dense_encodings_link_too():
+    """Three times the bits per n-gram: most unrelated pairs score above 0.7, where the
+    candidate floor used to stop, and nothing was linked."""
+    dense = copy.deepcopy(SCHEMA)
+    for feature in dense["features"]:
+        feature["hashing"]["strategy"]["bitsPerToken"] *= 3
+    correct, wrong, threshold, fill = _link_typos(dense)
+    assert fill > 0.8
+    assert correct >= 196 and wrong <= 2
+    assert threshold > 0.85
 
 
 # -- bad input ----------------------------------------------------------------------------
