@@ -13,6 +13,7 @@ import linkage.encoding.csvinput as csvinput
 import linkage.encoding.encode as encode_module
 import linkage.encoding.schema as schema_module
 from linkage.encoding import encode_csv, load_schema, schema_from_dict
+from linkage.encoding.summary import Summary
 from linkage.extract import read_extract, write_extract
 from linkage.insz import exact_token, parse_insz, token_key
 from linkage.normalise import NORMALISATION_VERSION
@@ -285,3 +286,10 @@ def test_the_default_number_of_workers_follows_the_cores_and_the_platform(monkey
     assert pool.default_workers() == 2
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert pool.default_workers() == 1  # no fork (Windows): encode in one process
+
+
+@pytest.mark.parametrize("fill, warned", [(0.45, False), (0.84, False), (0.9, True)])
+def test_the_summary_warns_of_encodings_too_full_to_link(fill, warned):
+    summary = Summary(features=("given_names",), exact_column=None, clk_bits=1024, records=10,
+                      bits_set=int(fill * 10 * 1024))
+    assert ("of the CLK bits are set" in summary.render()) is warned
