@@ -10,8 +10,9 @@
    whose groups hold different national-register numbers (:mod:`.tokens`, rule 3).
 5. Unless a threshold is given, fit a calibrated match model per pair of sets
    (:mod:`.match_model`, its non-matches counted from certain non-matches where tokens
-   exist, :mod:`.hard_negatives`, presumed from the pairs that are not mutual best where
-   there are none) and keep the candidates whose posterior match probability is at least
+   exist, :mod:`.hard_negatives`, presumed where there are none: the pairs that are not
+   mutual best, and the mutual-best ones that their records' other candidates show to be
+   namesakes, :mod:`.extremes`) and keep the candidates whose posterior match probability is at least
    ``match_model.ACCEPT`` (:func:`_match_probability`); with a threshold, the candidates
    scoring at least that. Where the tokens confirm too few pairs to learn an age rule
    (:mod:`.ages`), it is learnt from the links this fit is sure of, and the models are fitted
@@ -33,7 +34,7 @@ import numpy as np
 
 from linkage.matching import candidates as candidate_search
 from linkage.matching.ages import SURE_LINKS, AgeCheck
-from linkage.matching import hard_negatives, match_model
+from linkage.matching import extremes, hard_negatives, match_model
 from linkage.matching.hard_negatives import NonmatchSample
 from linkage.matching import kernel
 from linkage.matching.errors import MatchingError
@@ -281,7 +282,7 @@ def _match_probability(model: match_model.PairModel, assignment: Assignment, sco
                        mutual: np.ndarray) -> np.ndarray:
     """Per candidate of a pair of sets, the probability that it is a match; a candidate is
     linked where it reaches ``ACCEPT``. Where the non-matches were counted (certain
-    non-matches) or presumed (the pairs that are not mutual best, without token pairs), that
+    non-matches) or presumed (:func:`_presumed`, without token pairs), that
     is the record-level model's (:func:`.linkage_error.assign`: given the record's other
     candidates and how many look-alikes it has), and 0 where the pair model found the
     candidates to be non-matches only (``NO_MATCHES``: two sources that share nobody); else
@@ -309,8 +310,7 @@ def _fit(records: Records, similar: _Similar, pairs: list[tuple[int, int]], set_
     :func:`.linkage_error.assign`)."""
     best = mutual_best(similar.ga, similar.gb, similar.scores, set_of)
     links = dict(zip(pairs, similar.links))
-    models = {pq: _fit_model(records, links[pq], similar.reports[pq], similar.nonmatches[pq],
-                             similar.scores[span][best[span]])
+    models = {pq: _fit_model(records, links[pq], similar.reports[pq], similar.nonmatches[pq], best[span])
               for pq, span in zip(pairs, similar.spans)}
     return _Fit(best, links, models, {pq: assign(models[pq], links[pq]) for pq in pairs})
 
@@ -372,16 +372,28 @@ def _hard_negatives(records: Records, tokens, has: np.ndarray, pair: tuple[int, 
 
 
 def _fit_model(records: Records, links: PairLinks, comparison: dict,
-               known: NonmatchSample | None, mutual_scores: np.ndarray) -> match_model.PairModel:
+               known: NonmatchSample | None, mutual: np.ndarray) -> match_model.PairModel:
     """The match model of one pair of sets, from its candidates, the pairs its exact tokens
-    confirm and, where counted, its certain non-matches; where not, every pair scored above
-    the floor but the mutual-best ones (``mutual_scores``) may be presumed a non-match
-    (:func:`.match_model.fit`)."""
+    confirm and, where counted, its certain non-matches; where not, the non-matches presumed
+    (:func:`.match_model.fit`, :func:`_presumed`; ``mutual``: per candidate, whether it is
+    mutual best)."""
     token_scores = records.scores(*_confirmed(links.by_token, links.set_of, links.p, links.q))
-    presumed = None if known is not None else \
-        np.maximum(links.histogram - match_model.histogram(mutual_scores), 0)
+    presumed = None if known is not None else _presumed(links, comparison, mutual)
     return match_model.fit(links.histogram, comparison["floor"], comparison["left"], comparison["right"],
                            token_scores, None if known is None else known.expected, presumed)
+
+
+def _presumed(links: PairLinks, comparison: dict, mutual: np.ndarray) -> np.ndarray:
+    """Per score bin, the pairs above the floor that may be presumed non-matches: those that
+    are not mutual best, and the mutual-best pairs that are a record's best candidate (of the
+    side with fewer open records) with the probability that this is only the record's largest
+    unrelated score (:mod:`.extremes`): where two sets share few persons, most mutual-best
+    pairs are such namesakes."""
+    scores = np.asarray(links.scores)
+    side = 0 if comparison["left"] <= comparison["right"] else 1
+    best = extremes.BestCandidates.of(links.ga if side == 0 else links.gb, scores, comparison["floor"])
+    others = np.maximum(links.histogram - match_model.histogram(scores[mutual]), 0)
+    return others + best.nonmatches(mutual[best.candidate])
 
 
 def _confirmed(by_token: np.ndarray, set_of: np.ndarray, p: int, q: int) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,10 @@ the candidates are a mixture (Fellegi and Sunter, with the Dice score as the one
   its partner rarely scores below a namesake's): the log-quadratic curve cannot follow the
   heavy tail of namesakes above the floor, and without this bound EM gave that tail to the
   matches and then found none (CLK only, ``belgian-v4``, 200,000 persons: nothing linked
-  between KSZ and VDAB).
+  between KSZ and VDAB). The mutual-best pairs that their records' other candidates show to
+  be only the records' largest unrelated scores are presumed non-matches too
+  (:mod:`.extremes`): where two sets share few persons most mutual-best pairs are namesakes,
+  and EM took them for matches.
 
 EM (as in Splink, written anew): the E-step gives each bin its share of matches
 ``M_b / (M_b + U_b)``; the M-step re-estimates ``expected_matches`` (corrected for matches
@@ -224,7 +227,8 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
     above ``floor``, the open records on each side and the token-confirmed pairs' scores.
     ``nonmatch``: the non-match pairs per bin counted from certain non-matches
     (:mod:`.hard_negatives`), the least the non-match curve may expect in each bin;
-    ``presumed``: the pairs per bin that are not mutual best, the least it may expect where
+    ``presumed``: the pairs per bin presumed non-matches (those not mutual best and the
+    namesakes among the mutual-best ones, :func:`.engine._presumed`), the least it may expect where
     ``nonmatch`` is None and too few token pairs teach ``m`` (EM).
     Without tokens, a fit whose matches are not told apart from the non-matches
     (:func:`separated`) leaves the pair nothing to link by similarity (``NO_MATCHES``)."""
@@ -246,7 +250,7 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
         u = np.exp(_log_curve(curve, x))
         return u if least is None else np.maximum(u, least[first:])
     # the first curve leaves out the top bin, where identical encodings of matches pile up
-    spiked = None if use_tokens else _SpikedBeta.start(
+    spiked = None if use_tokens else SpikedBeta.start(
         n, expected(_fit_curve(x[:-1], n[:-1], None)), first, bounded=least is not None)
     match = _token_distribution(tokens) if spiked is None else spiked.bins()
     converged, iterations = False, 0
@@ -298,7 +302,7 @@ def _token_distribution(scores: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _SpikedBeta:
+class SpikedBeta:
     """The match distribution learnt without tokens: a share ``spike`` of matches encoded
     identically (the top bin: the same identifiers give the same CLK, also under BLIP) and a
     beta for the others. One beta cannot hold both: under BLIP noise every difference in the
@@ -310,7 +314,7 @@ class _SpikedBeta:
     spike: float
 
     @classmethod
-    def start(cls, counts: np.ndarray, curve: np.ndarray, first: int, bounded: bool = False) -> "_SpikedBeta":
+    def start(cls, counts: np.ndarray, curve: np.ndarray, first: int, bounded: bool = False) -> "SpikedBeta":
         """From the pairs per bin (from ``first``) above a first non-match ``curve``, in the bins
         holding at least twice what the curve expects (the bump it could not take; a misfit
         near the floor is not taken for matches), or in every bin where the curve is
@@ -321,14 +325,14 @@ class _SpikedBeta:
         beta = _fit_beta(below_top, first, EM_START, last=BINS - 1) if below_top.sum() > 0 else EM_START
         return cls(beta, 0.5).refit(excess, first, beta_too=False)
 
-    def refit(self, weights: np.ndarray, first: int, beta_too: bool = True) -> "_SpikedBeta":
+    def refit(self, weights: np.ndarray, first: int, beta_too: bool = True) -> "SpikedBeta":
         """M-step from the matches' weights per bin (from ``first``)."""
         w = np.asarray(weights, dtype=np.float64)
         beta = _fit_beta(w[:-1], first, self.beta, last=BINS - 1) if beta_too and w[:-1].sum() > 0 else self.beta
         seen = max(float(self._continuous(beta)[first:].sum()), 1e-12)
         others = float(w[:-1].sum()) / seen
         spike = float(w[-1]) / max(float(w[-1]) + others, 1e-300)
-        return _SpikedBeta(beta, min(max(spike, 0.0), 1.0))
+        return SpikedBeta(beta, min(max(spike, 0.0), 1.0))
 
     def bins(self) -> np.ndarray:
         out = (1 - self.spike) * self._continuous(self.beta)
