@@ -162,3 +162,24 @@ def test_without_tokens_the_pairs_that_are_not_mutual_best_hold_the_non_match_ta
     assert model.method == "em" and model.expected_matches == pytest.approx(len(matches), rel=0.05)
     assert model.summary()["nonmatch_from"] == "pairs not mutual best"
     assert match_model.match_quantile(model.match, 0.05) < 0.72     # the bump is matches too
+
+
+def test_a_few_matches_high_above_a_high_floor_are_found():
+    """FEBRL 4, 2,500 records of A against 500 of B of whom 25 are copies, plain schema: the
+    pairs per bin above the floor (0.745) and the mutual-best ones among them. The truncated
+    beta of the matches slid to ``a, b -> 0``, all its mass below the floor, and EM found no
+    matches."""
+    pairs = {0.745: 8586, 0.75: 9786, 0.755: 5665, 0.76: 3025, 0.765: 1548, 0.77: 778, 0.775: 394, 0.78: 213,
+             0.785: 99, 0.79: 59, 0.795: 25, 0.8: 12, 0.805: 7, 0.81: 4, 0.815: 2, 0.82: 1, 0.84: 2, 0.885: 2,
+             0.91: 1, 0.915: 1, 0.925: 1, 0.93: 1, 0.935: 1, 0.94: 2, 0.95: 2, 0.96: 1, 0.97: 1, 0.975: 1,
+             0.985: 2, 0.99: 6, 0.995: 3}
+    mutual = {0.78: 0.1, 0.785: 0.1, 0.795: 0.1, 0.805: 0.2, 0.84: 0.1, 0.885: 1.5, 0.91: 1, 0.915: 1, 0.925: 1,
+              0.93: 1, 0.935: 1, 0.94: 1.9, 0.95: 2, 0.96: 1, 0.97: 1, 0.975: 1, 0.985: 2, 0.99: 6, 0.995: 3}
+    counts, presumed = np.zeros(match_model.BINS), np.zeros(match_model.BINS)
+    for score, n in pairs.items():
+        b = int(round(score / match_model.BIN_WIDTH))
+        counts[b], presumed[b] = n, n - mutual.get(score, 0.0)
+    model = fit(counts, 0.745, 2500, 500, presumed=presumed)
+    assert model.method == "em"
+    assert model.expected_matches == pytest.approx(25, abs=3)
+    assert model.threshold(True) is not None and model.threshold(True) < 0.885
