@@ -100,10 +100,8 @@ def main() -> None:
     total = sum(rejected.values())
     print(f"rows rejected: {total} (target 0: {'ok' if total == 0 else 'MISSED'})")
     print("sets that share few persons (2,500 of A against 500 of B):")
-    for shared, (left, right) in _few_shared(sets, truth):
-        result = link([left, right])
-        linked = _linked_pairs([left, right], result.group_ids)
-        pairs = {(x, y) for x, y in truth if x in set(left.record_ids) and y in set(right.record_ids)}
+    for shared, left, right, pairs in _few_shared(sets, truth):
+        linked = _linked_pairs([left, right], link([left, right]).group_ids)
         print(f"  {shared:>3} shared: {len(linked & pairs):>3} of them linked, {len(linked - pairs):>3} false links")
     if os.environ.get("BENCH_FEBRL_SCHEMAS"):
         print("other schemas a provider might write (BENCH_FEBRL_SCHEMAS=1):")
@@ -178,8 +176,8 @@ def _variants():
 
 
 def _few_shared(sets, truth: set):
-    """(shared, (2,500 records of A, 500 of B of whom ``shared`` are copies of those)) for
-    0, 25 and 250 shared; the records are drawn once, with a fixed seed."""
+    """(shared, 2,500 records of A, 500 of B of whom ``shared`` are copies of those, the true
+    pairs among them) for 0, 25 and 250 shared; the records are drawn once, with a fixed seed."""
     a, b = sets
     row_a = {rid: i for i, rid in enumerate(a.record_ids)}
     row_b = {rid: i for i, rid in enumerate(b.record_ids)}
@@ -188,7 +186,8 @@ def _few_shared(sets, truth: set):
     kept, left_out = order[:2500], order[2500:]
     for shared in (0, 25, 250):
         right = [pairs[i][1] for i in kept[:shared]] + [pairs[i][1] for i in left_out[:500 - shared]]
-        yield shared, (_subset(a, [pairs[i][0] for i in kept]), _subset(b, right))
+        true = {(a.record_ids[pairs[i][0]], b.record_ids[pairs[i][1]]) for i in kept[:shared]}
+        yield shared, _subset(a, [pairs[i][0] for i in kept]), _subset(b, right), true
 
 
 def _subset(encoded, rows: list[int]):

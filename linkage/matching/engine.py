@@ -378,7 +378,8 @@ def _fit_model(records: Records, links: PairLinks, comparison: dict,
     (:func:`.match_model.fit`, :func:`_presumed`; ``mutual``: per candidate, whether it is
     mutual best)."""
     token_scores = records.scores(*_confirmed(links.by_token, links.set_of, links.p, links.q))
-    presumed = None if known is not None else _presumed(links, comparison, mutual)
+    presumed = None if known is not None or match_model.learns_from_tokens(token_scores) else \
+        _presumed(links, comparison, mutual)
     return match_model.fit(links.histogram, comparison["floor"], comparison["left"], comparison["right"],
                            token_scores, None if known is None else known.expected, presumed)
 

@@ -220,6 +220,12 @@ def histogram(scores: np.ndarray) -> np.ndarray:
     return np.bincount(bin_of(scores), minlength=BINS)
 
 
+def learns_from_tokens(token_scores: np.ndarray | None) -> bool:
+    """Whether the token-confirmed pairs are enough to teach ``m`` (else EM learns it, and only
+    then are presumed non-matches used)."""
+    return token_scores is not None and len(token_scores) >= MIN_TOKEN_PAIRS
+
+
 def fit(counts: np.ndarray, floor: float, left: int, right: int,
         token_scores: np.ndarray | None = None, nonmatch: np.ndarray | None = None,
         presumed: np.ndarray | None = None) -> PairModel:
@@ -236,7 +242,7 @@ def fit(counts: np.ndarray, floor: float, left: int, right: int,
     n = np.asarray(counts, dtype=np.float64)[first:]
     x = (lower_edges()[first:] + BIN_WIDTH / 2 - floor) * 10
     tokens = np.asarray(token_scores if token_scores is not None else [], dtype=np.float64)
-    use_tokens = len(tokens) >= MIN_TOKEN_PAIRS
+    use_tokens = learns_from_tokens(tokens)
     cap = float(max(1, min(left, right)))
     matches = min(cap, max(1.0, n.sum() / 10))
     curve = _fit_curve(x, n, None)
