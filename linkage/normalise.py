@@ -5,7 +5,7 @@ and ``VANDENBROECK`` at VDAB give the same encoding. Any change to a rule change
 :data:`NORMALISATION_VERSION`, which is part of every extract's fingerprint: extracts made
 under different rules can then never be linked by mistake.
 
-Rules (version 3):
+Rules (version 4):
 
 - text: Unicode NFKC, case folding, letters without a decomposition mapped by a fixed table
   (``ł``→``l``, ``ø``→``o``, ``ı``→``i``, ``æ``→``ae``, ``đ``→``d`` …), then every
@@ -24,7 +24,10 @@ Rules (version 3):
 
 Version 1 had neither the spelling fold nor the 1 January rule; version 2 refused
 impossible and partial dates, and a full-date feature of a partial date was missing
-(version 3 hashes its digits with ``00`` for the unknown parts).
+(version 3 hashes its digits with ``00`` for the unknown parts). Version 3 still counted a
+partial or impossible date missing in a clkhash ``date`` feature, which must parse it, and
+so lost its year; version 4 hashes the nearest real date there
+(:meth:`PartialDate.nearest_date`).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from functools import lru_cache
 
 from linkage.errors import LinkageError
 
-NORMALISATION_VERSION = "3"
+NORMALISATION_VERSION = "4"
 
 EARLIEST_BIRTH_YEAR = 1880
 PLACEHOLDER_DAY_MONTH = (1, 1)
@@ -207,6 +210,16 @@ class PartialDate:
         if self.month is None or self.day is None or not self.exists:
             return None
         return _dt.date(self.year, self.month, self.day)
+
+    def nearest_date(self) -> _dt.date | None:
+        """The real date nearest to what was written, for a format that can hold no other
+        (clkhash's ``date`` features): an unknown month or day becomes 1, as registers write
+        an unknown date, and a day the month does not have becomes its last, so that the year
+        and the parts known still count; ``None`` for a year before 1000."""
+        if self.year < 1000:
+            return None
+        month = self.month or 1
+        return _dt.date(self.year, month, min(self.day or 1, _days_in_month(self.year, month)))
 
     def digits(self, separator: str = "") -> str:
         """Year, month and day as written, ``00`` for an unknown part (the national

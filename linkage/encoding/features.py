@@ -12,7 +12,8 @@ identifier             column                value hashed
                                              format, ``YYYYMMDD`` for an integer one, the
                                              schema's format for a date one; a partial or
                                              impossible date keeps its digits (``00`` where
-                                             unknown), or is missing in a date format
+                                             unknown), or is the nearest real date in a
+                                             date format (1 for an unknown day or month)
 ``birth_date.day``     ``birth_date``        ``01``..``31`` (missing when unknown, ``00``)
 ``birth_date.month``   ``birth_date``        ``01``..``12`` (missing when unknown)
 ``birth_date.year``    ``birth_date``        ``YYYY``
@@ -161,7 +162,9 @@ class Feature:
 def _date_part(date: PartialDate, part: str | None, field: FieldSpec) -> str | None:
     """One part of a date, or the whole date in the feature's format. A whole date that is
     partial or impossible keeps its digits (``00`` for an unknown part) in a string or
-    integer feature, and is missing in a ``date`` feature (clkhash must parse that)."""
+    integer feature; a ``date`` feature, which clkhash must parse, gets the nearest real date
+    (1 January for an unknown day and month): counted missing, it would lose its year, and a
+    namesake whose date is also unknown would then outscore the partner whose is not."""
     if part == "year":
         return f"{date.year:04d}"
     if part == "month":
@@ -169,8 +172,8 @@ def _date_part(date: PartialDate, part: str | None, field: FieldSpec) -> str | N
     if part == "day":
         return None if date.day is None else f"{date.day:02d}"
     if isinstance(field, DateSpec):
-        full = date.full()
-        return None if full is None else full.strftime(field.format)
+        nearest = date.nearest_date()
+        return None if nearest is None else nearest.strftime(field.format)
     return date.digits("" if isinstance(field, IntegerSpec) else "-")
 
 

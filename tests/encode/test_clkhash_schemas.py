@@ -10,6 +10,7 @@ from pathlib import Path
 
 import clkhash
 import clkhash.schema
+import numpy as np
 import pytest
 from clkhash.bloomfilter import stream_bloom_filters
 from clkhash.clk import generate_clks
@@ -20,7 +21,7 @@ from linkage.encoding.features import plan_features
 from linkage.encoding.keys import feature_keys
 from linkage.encoding.schema import SchemaError
 
-from .helpers import SECRET
+from .helpers import SECRET, clkhash_feature
 
 CLKHASH_DATA = Path(clkhash.__file__).resolve().parent / "data"
 BUNDLED = sorted(CLKHASH_DATA.glob("*schema*.json"))
@@ -74,8 +75,8 @@ def test_every_example_schema_clkhash_ships_is_accepted(path):
 
 def test_clkhash_random_names_encode_as_clkhash_encodes_them(tmp_path):
     """clkhash's own generated records with its own schema: no row refused, and the CLKs are
-    clkhash's wherever our normalisation leaves the value as it is (lower-case names, no
-    1 January placeholder)."""
+    clkhash's where our normalisation leaves the names as they are (lower case); a 1 January
+    date, an unknown day and month to us, is hashed as written in its ``date`` feature."""
     schema_path = CLKHASH_DATA / "randomnames-schema.json"
     names = NameList(300).names
     header = [f["identifier"] for f in json.loads(schema_path.read_text())["features"]]
@@ -85,9 +86,8 @@ def test_clkhash_random_names_encode_as_clkhash_encodes_them(tmp_path):
     extract, summary = _encode_identifiers(path, schema)
     assert summary.rejected_rows == 0 and summary.records == 300
     expected = generate_clks([list(row) for row in rows], schema.clkhash_schema(), SECRET)
-    plain = [i for i, row in enumerate(rows) if not row[2].endswith("/01/01")]
-    assert len(plain) > 250
-    assert all(bytes(extract.clks[i]) == expected[i].tobytes() for i in plain)
+    assert any(row[2].endswith("/01/01") for row in rows)
+    assert all(bytes(extract.clks[i]) == expected[i].tobytes() for i in range(len(rows)))
 
 
 def _encode_identifiers(path: Path, schema):
@@ -125,6 +125,36 @@ def test_integer_typed_features_of_clkhash_febrl_example_are_accepted(tmp_path):
     # the mistyped month keeps the other seven digits: closer than another person's date
     overlap = [int((extract.clks[0] & extract.clks[i]).astype(bool).sum()) for i in (1, 2)]
     assert overlap[0] > overlap[1]
+
+
+def _dice(a, b) -> float:
+    a, b = np.unpackbits(a), np.unpackbits(b)
+    return 2 * float((a & b).sum()) / float(a.sum() + b.sum())
+
+
+@pytest.mark.parametrize("written, partner, namesake", [
+    ("01/01/1988", "10/01/1988", "01/01/2006"),   # 1 January: an unknown day and month
+    ("00/00/1988", "19/09/1988", "01/01/2006"),   # the national register's unknown date
+    ("31/04/1988", "30/04/1988", "31/04/1968"),   # a day the month does not have
+    ("05/13/1988", "05/01/1988", "05/13/1968"),   # a month above 12
+])
+def test_a_date_feature_keeps_the_year_of_a_partial_or_impossible_date(tmp_path, written, partner, namesake):
+    """In a provider's clkhash ``date`` feature an unknown or impossible date was counted
+    missing: the year was lost, and a namesake whose date was also unknown outscored the
+    partner whose date was known (integration records with 1 January against KSZ)."""
+    document = {"version": 3, "clkConfig": FEBRL_LIKE["clkConfig"], "features": [
+        clkhash_feature("given_names", {"type": "string", "encoding": "utf-8"}, 2, 200),
+        clkhash_feature("surname", {"type": "string", "encoding": "utf-8"}, 2, 200),
+        {**clkhash_feature("birth_date", {"type": "date", "format": "%Y%m%d"}, 1, 200),
+         "hashing": {"comparison": {"type": "ngram", "n": 1, "positional": True},
+                     "strategy": {"bitsPerFeature": 200}}},
+    ]}
+    rows = [("Tamar", "Grigoryan", date) for date in (written, partner, namesake)]
+    path = _write(tmp_path / "dates.csv", ["given_names", "surname", "birth_date"], rows)
+    extract, summary = _encode_identifiers(path, schema_from_dict(document))
+    assert summary.rejected_rows == 0 and summary.missing["birth_date"] == 0
+    clks = extract.clks
+    assert _dice(clks[0], clks[1]) > _dice(clks[0], clks[2])
 
 
 @pytest.mark.parametrize("feature, format_", [

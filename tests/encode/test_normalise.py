@@ -195,6 +195,18 @@ def test_impossible_dates_are_kept_for_their_parts(raw, parts, note):
     assert not date.exists and date.full() is None
 
 
+@pytest.mark.parametrize("raw, nearest", [
+    ("01/01/1984", dt.date(1984, 1, 1)), ("00/00/1980", dt.date(1980, 1, 1)),
+    ("19800500", dt.date(1980, 5, 1)), ("30/02/1990", dt.date(1990, 2, 28)),
+    ("29/02/1900", dt.date(1900, 2, 28)), ("45/04/1990", dt.date(1990, 4, 1)),
+    ("13/13/1990", dt.date(1990, 1, 13)), ("01/02/1850", dt.date(1850, 2, 1)),
+    ("01/02/2030", dt.date(2030, 2, 1)), ("12/03/0990", None),
+])
+def test_the_nearest_real_date_keeps_every_part_it_can(raw, nearest):
+    """What a clkhash ``date`` feature hashes for a partial or impossible date."""
+    assert normalise.birth_date(raw, today=TODAY).nearest_date() == nearest
+
+
 def test_leap_days_exist_only_in_leap_years():
     assert normalise.birth_date("29/02/2000", today=TODAY) == PartialDate(2000, 2, 29)
     assert normalise.birth_date("29/02/1996", today=TODAY).exists
