@@ -26,8 +26,10 @@ Version 1 had neither the spelling fold nor the 1 January rule; version 2 refuse
 impossible and partial dates, and a full-date feature of a partial date was missing
 (version 3 hashes its digits with ``00`` for the unknown parts). Version 3 still counted a
 partial or impossible date missing in a clkhash ``date`` feature, which must parse it, and
-so lost its year; version 4 hashes the nearest real date there
-(:meth:`PartialDate.nearest_date`).
+so lost its year, and every date in a ``string`` feature whose pattern or length refused
+``YYYY-MM-DD``; version 4 hashes the nearest real date in a ``date`` feature
+(:meth:`PartialDate.nearest_date`) and writes a ``string`` feature's dates in the first form
+its schema accepts (``linkage.encoding.features``).
 """
 
 from __future__ import annotations
@@ -221,10 +223,12 @@ class PartialDate:
         month = self.month or 1
         return _dt.date(self.year, month, min(self.day or 1, _days_in_month(self.year, month)))
 
-    def digits(self, separator: str = "") -> str:
-        """Year, month and day as written, ``00`` for an unknown part (the national
-        register's own convention): what an impossible or partial date still holds."""
-        return separator.join((f"{self.year:04d}", f"{self.month or 0:02d}", f"{self.day or 0:02d}"))
+    def written(self, form: str = "%Y%m%d") -> str:
+        """Year, month and day as written, in ``form`` (``%Y``, ``%m`` and ``%d`` with any
+        separators), ``00`` for an unknown part (the national register's own convention):
+        what an impossible or partial date still holds."""
+        return form.replace("%Y", f"{self.year:04d}").replace("%m", f"{self.month or 0:02d}") \
+            .replace("%d", f"{self.day or 0:02d}")
 
 
 NOTE_UNREADABLE = "not a date in a recognised form; counted missing"
@@ -280,7 +284,7 @@ def birth_date(raw: str, today: _dt.date | None = None) -> PartialDate | None:
       a disagreement;
     - a month above 12 is unknown, its day and year are kept; a day that the month does not
       have (31 April), a date in the future or a year before 1880 keep every part as written
-      (:meth:`PartialDate.digits`), but :meth:`PartialDate.full` is ``None``.
+      (:meth:`PartialDate.written`), but :meth:`PartialDate.full` is ``None``.
 
     Raises :class:`NormalisationError` only for text that is no date in any of the forms.
     """

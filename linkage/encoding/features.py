@@ -8,12 +8,14 @@ identifier             column                value hashed
 ``surname``            ``surname``           :func:`linkage.normalise.surname`
 ``given_names``        ``given_names``       all given names, in order, one space apart
 ``given_names.first``  ``given_names``       the first given name
-``birth_date``         ``birth_date``        the full date: ``YYYY-MM-DD`` for a string
-                                             format, ``YYYYMMDD`` for an integer one, the
-                                             schema's format for a date one; a partial or
-                                             impossible date keeps its digits (``00`` where
-                                             unknown), or is the nearest real date in a
-                                             date format (1 for an unknown day or month)
+``birth_date``         ``birth_date``        the full date: for a string format the first
+                                             of :data:`STRING_DATE_FORMS` that its pattern
+                                             and length accept (``YYYY-MM-DD`` if free),
+                                             ``YYYYMMDD`` for an integer one, the schema's
+                                             format for a date one; a partial or impossible
+                                             date keeps its digits (``00`` where unknown),
+                                             or is the nearest real date where the format
+                                             refuses those (1 for an unknown day or month)
 ``birth_date.day``     ``birth_date``        ``01``..``31`` (missing when unknown, ``00``)
 ``birth_date.month``   ``birth_date``        ``01``..``12`` (missing when unknown)
 ``birth_date.year``    ``birth_date``        ``YYYY``
@@ -60,6 +62,14 @@ COLUMN_KINDS: dict[str, str] = {
 }
 PARTS: dict[str, tuple[str, ...]] = {GIVEN_NAMES: ("first",), DATE: ("day", "month", "year")}
 
+STRING_DATE_FORMS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y.%m.%d",
+                     "%d%m%Y")
+"""How a full date is written into a ``string`` feature: the first form whose sample the
+feature's pattern and length accept. Every provider runs the same rule on the same schema,
+so the form only has to pass clkhash's validation; a pattern that accepts none is refused
+when the schema is read, instead of every date being counted missing."""
+SAMPLE_DATE = PartialDate(1987, 6, 15)
+
 Base = Union[str, PartialDate, None]
 """The normalised column value a feature derives its value from; ``None`` when missing."""
 
@@ -105,6 +115,9 @@ class Feature:
         self.column = "+".join(self.columns)
         """The column, or the columns joined by ``+``; named in messages."""
         self.field = field
+        self.date_form = _string_date_form(identifier, field) \
+            if any(source.kind == DATE and source.part is None for source in sources) else None
+        """How a full date is written into this feature when it is a string one."""
         properties = field.hashing_properties
         if properties.missing_value is None:
             properties.missing_value = MissingValueSpec(sentinel="", replace_with="")
@@ -149,7 +162,7 @@ class Feature:
 
     def _derive(self, base: Base, part: str | None) -> str | None:
         if isinstance(base, PartialDate):
-            value = _date_part(base, part, self.field)
+            value = _date_part(base, part, self.field, self.date_form)
         elif part == "first":
             value = base.split(" ", 1)[0]
         else:
@@ -159,10 +172,11 @@ class Feature:
         return value
 
 
-def _date_part(date: PartialDate, part: str | None, field: FieldSpec) -> str | None:
+def _date_part(date: PartialDate, part: str | None, field: FieldSpec, form: str | None) -> str | None:
     """One part of a date, or the whole date in the feature's format. A whole date that is
     partial or impossible keeps its digits (``00`` for an unknown part) in a string or
-    integer feature; a ``date`` feature, which clkhash must parse, gets the nearest real date
+    integer feature; where the format cannot hold those (a ``date`` feature, which clkhash
+    must parse, or a string pattern that refuses ``00``) it becomes the nearest real date
     (1 January for an unknown day and month): counted missing, it would lose its year, and a
     namesake whose date is also unknown would then outscore the partner whose is not."""
     if part == "year":
@@ -171,10 +185,36 @@ def _date_part(date: PartialDate, part: str | None, field: FieldSpec) -> str | N
         return None if date.month is None else f"{date.month:02d}"
     if part == "day":
         return None if date.day is None else f"{date.day:02d}"
-    if isinstance(field, DateSpec):
-        nearest = date.nearest_date()
-        return None if nearest is None else nearest.strftime(field.format)
-    return date.digits("" if isinstance(field, IntegerSpec) else "-")
+    if isinstance(field, IntegerSpec):
+        return date.written()
+    form = field.format if isinstance(field, DateSpec) else form or STRING_DATE_FORMS[0]
+    if isinstance(field, StringSpec) and _accepts(field, written := date.written(form)):
+        return written
+    nearest = date.nearest_date()
+    return None if nearest is None else nearest.strftime(form)
+
+
+def _string_date_form(identifier: str, field: FieldSpec) -> str | None:
+    """The first of :data:`STRING_DATE_FORMS` a string feature accepts; ``None`` for
+    another format type; :class:`SchemaError` when it accepts none."""
+    if not isinstance(field, StringSpec):
+        return None
+    for form in STRING_DATE_FORMS:
+        if _accepts(field, SAMPLE_DATE.written(form)):
+            return form
+    forms = ", ".join(form.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD") for form in STRING_DATE_FORMS)
+    raise SchemaError(
+        f"feature {identifier!r} is a string whose pattern or length accepts no birth date form ({forms}): "
+        "every date would be counted missing; declare it as a clkhash date "
+        '({"type": "date", "format": "%Y-%m-%d"}) or let its pattern accept one of those forms')
+
+
+def _accepts(field: FieldSpec, value: str) -> bool:
+    try:
+        _check(field, value)
+    except FeatureError:
+        return False
+    return True
 
 
 def _enum_value(field: EnumSpec, value: str) -> str:

@@ -81,12 +81,12 @@ def test_clkhash_random_names_encode_as_clkhash_encodes_them(tmp_path):
     names = NameList(300).names
     header = [f["identifier"] for f in json.loads(schema_path.read_text())["features"]]
     rows = [(index, name.lower(), dob, sex) for index, name, dob, sex in names]
+    rows[0] = (rows[0][0], rows[0][1], "1990/01/01", rows[0][3])
     path = _write(tmp_path / "names.csv", header, rows)
     schema = load_schema(schema_path)
     extract, summary = _encode_identifiers(path, schema)
     assert summary.rejected_rows == 0 and summary.records == 300
     expected = generate_clks([list(row) for row in rows], schema.clkhash_schema(), SECRET)
-    assert any(row[2].endswith("/01/01") for row in rows)
     assert all(bytes(extract.clks[i]) == expected[i].tobytes() for i in range(len(rows)))
 
 
@@ -132,20 +132,31 @@ def _dice(a, b) -> float:
     return 2 * float((a & b).sum()) / float(a.sum() + b.sum())
 
 
+DATE_FORMATS = [
+    {"type": "date", "format": "%Y%m%d"},
+    {"type": "string", "encoding": "utf-8", "pattern": "[0-9]{2}/[0-9]{2}/[0-9]{4}"},
+    {"type": "string", "encoding": "utf-8", "pattern": "[0-9]{8}"},
+    {"type": "string", "encoding": "utf-8", "maxLength": 8},
+    {"type": "string", "encoding": "utf-8", "pattern": "(0[1-9]|[12][0-9]|3[01])-(0[1-9]|1[0-2])-[0-9]{4}"},
+]
+
+
+@pytest.mark.parametrize("format_", DATE_FORMATS, ids=lambda f: f.get("format") or f.get("pattern") or "maxLength")
 @pytest.mark.parametrize("written, partner, namesake", [
     ("01/01/1988", "10/01/1988", "01/01/2006"),   # 1 January: an unknown day and month
     ("00/00/1988", "19/09/1988", "01/01/2006"),   # the national register's unknown date
-    ("31/04/1988", "30/04/1988", "31/04/1968"),   # a day the month does not have
-    ("05/13/1988", "05/01/1988", "05/13/1968"),   # a month above 12
+    ("31/04/1988", "30/04/1988", "31/04/2006"),   # a day the month does not have
+    ("05/13/1988", "05/01/1988", "05/13/2006"),   # a month above 12
 ])
-def test_a_date_feature_keeps_the_year_of_a_partial_or_impossible_date(tmp_path, written, partner, namesake):
+def test_a_date_feature_keeps_the_year_of_a_partial_or_impossible_date(tmp_path, written, partner, namesake, format_):
     """In a provider's clkhash ``date`` feature an unknown or impossible date was counted
     missing: the year was lost, and a namesake whose date was also unknown outscored the
-    partner whose date was known (integration records with 1 January against KSZ)."""
+    partner whose date was known (integration records with 1 January against KSZ). In a
+    ``string`` feature whose pattern or length refused ``YYYY-MM-DD`` every date was."""
     document = {"version": 3, "clkConfig": FEBRL_LIKE["clkConfig"], "features": [
         clkhash_feature("given_names", {"type": "string", "encoding": "utf-8"}, 2, 200),
         clkhash_feature("surname", {"type": "string", "encoding": "utf-8"}, 2, 200),
-        {**clkhash_feature("birth_date", {"type": "date", "format": "%Y%m%d"}, 1, 200),
+        {**clkhash_feature("birth_date", format_, 1, 200),
          "hashing": {"comparison": {"type": "ngram", "n": 1, "positional": True},
                      "strategy": {"bitsPerFeature": 200}}},
     ]}
@@ -155,6 +166,15 @@ def test_a_date_feature_keeps_the_year_of_a_partial_or_impossible_date(tmp_path,
     assert summary.rejected_rows == 0 and summary.missing["birth_date"] == 0
     clks = extract.clks
     assert _dice(clks[0], clks[1]) > _dice(clks[0], clks[2])
+
+
+def test_a_string_date_feature_that_accepts_no_date_form_is_refused_when_read():
+    document = copy.deepcopy(FEBRL_LIKE)
+    for spec in document["features"]:
+        if spec["identifier"] == "date_of_birth":
+            spec["format"] = {"type": "string", "encoding": "utf-8", "pattern": "[0-9]{2}:[0-9]{2}:[0-9]{4}"}
+    with pytest.raises(SchemaError, match="accepts no birth date form .*declare it as a clkhash date"):
+        plan_features(schema_from_dict(document).clkhash_schema().fields)
 
 
 @pytest.mark.parametrize("feature, format_", [

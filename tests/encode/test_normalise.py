@@ -214,9 +214,10 @@ def test_leap_days_exist_only_in_leap_years():
 
 
 def test_digits_keep_what_a_date_holds_with_zero_for_unknown_parts():
-    assert normalise.birth_date("31/02/1990", today=TODAY).digits() == "19900231"
-    assert normalise.birth_date("13/13/1990", today=TODAY).digits("-") == "1990-00-13"
-    assert normalise.birth_date("01/01/1984", today=TODAY).digits() == "19840000"
+    assert normalise.birth_date("31/02/1990", today=TODAY).written() == "19900231"
+    assert normalise.birth_date("13/13/1990", today=TODAY).written("%Y-%m-%d") == "1990-00-13"
+    assert normalise.birth_date("01/01/1984", today=TODAY).written() == "19840000"
+    assert normalise.birth_date("05/1984", today=TODAY).written("%d/%m/%Y") == "00/05/1984"
 
 
 @pytest.mark.parametrize("raw", ["01/02/90", "1/2/3", "yesterday", "01/02-1990", "1990-1-1x", "123456"])
