@@ -27,9 +27,10 @@ impossible and partial dates, and a full-date feature of a partial date was miss
 (version 3 hashes its digits with ``00`` for the unknown parts). Version 3 still counted a
 partial or impossible date missing in a clkhash ``date`` feature, which must parse it, and
 so lost its year, and every date in a ``string`` feature whose pattern or length refused
-``YYYY-MM-DD``; version 4 hashes the nearest real date in a ``date`` feature
-(:meth:`PartialDate.nearest_date`) and writes a ``string`` feature's dates in the first form
-its schema accepts (``linkage.encoding.features``).
+``YYYY-MM-DD``, and every name under a pattern that refused lower case; version 4 hashes the
+nearest real date in a ``date`` feature (:meth:`PartialDate.nearest_date`), writes a
+``string`` feature's dates in the first form its schema accepts and its text in the first case
+its pattern accepts (``linkage.encoding.features``).
 """
 
 from __future__ import annotations

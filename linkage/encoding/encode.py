@@ -179,6 +179,17 @@ def _check_outcome(summary: Summary, collected: _Collector, max_rejected: int,
             f"{input_path}: too many impossible or unreadable dates in {columns} to be typing errors; "
             f"is the day-month-year order right? Accepted forms: {DATE_FORMS}; nothing was written"
         )
+    refusals = summary.refusals()
+    if refusals:
+        raise LinkageError(
+            f"{input_path}: the schema's format (pattern, length or enum values) refuses the values of "
+            f"{', '.join(sorted({repr(column) for column, _ in refusals}))} on too many rows to be noise, so the CLKs "
+            "would not hold that feature; make the schema accept what normalisation gives (names and text: lower "
+            "case without accents, words one space apart; an enum: the column's own values) or drop the "
+            "constraint; nothing was written:\n"
+            + "\n".join(f"  {column}: {reason} ({count} of {summary.rows_read} rows)"
+                         for (column, reason), count in refusals.items())
+        )
     duplicate_lines = collected.duplicate_lines()
     if duplicate_lines:
         pairs = ", ".join(f"lines {a} and {b}" for a, b in duplicate_lines[:20])

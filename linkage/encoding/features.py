@@ -30,7 +30,9 @@ Dutch spellings). The normalised value is then checked with clkhash's own valida
 the feature (pattern, length, case), so clkhash never sees a value it would reject (a value
 that fails is counted missing and noted, the row is kept: noisy identifiers are data): its
 ``"case": "lower"`` check, which refuses upper-case input instead of lowering it, is met
-because normalisation folds case first, and ``"case": "upper"`` gets upper-case values.
+because normalisation folds case first, and ``"case": "upper"`` gets upper-case values (a
+pattern that refuses lower case, upper or title case: :func:`_text_case`). When the format
+refuses a column's values on many rows the encoding stops (:data:`REFUSALS`).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ feature's pattern and length accept. Every provider runs the same rule on the sa
 so the form only has to pass clkhash's validation; a pattern that accepts none is refused
 when the schema is read, instead of every date being counted missing."""
 SAMPLE_DATE = PartialDate(1987, 6, 15)
+SAMPLE_NAME = "jan pieter"
 
 Base = Union[str, PartialDate, None]
 """The normalised column value a feature derives its value from; ``None`` when missing."""
@@ -76,6 +79,13 @@ Base = Union[str, PartialDate, None]
 
 class FeatureError(ValueError):
     """A cell cannot give a value for a feature; the message never contains the value."""
+
+
+REFUSALS = ("not one of the schema's values", "does not match the schema pattern",
+            "shorter than the schema's minLength", "longer than the schema's maxLength",
+            "does not fit the schema format")
+"""How the notes begin when the schema's own format refuses a normalised value (which is
+then counted missing): on many rows of a column, the schema does not fit the data."""
 
 
 CACHE_SIZE = 1 << 16
@@ -118,6 +128,8 @@ class Feature:
         self.date_form = _string_date_form(identifier, field) \
             if any(source.kind == DATE and source.part is None for source in sources) else None
         """How a full date is written into this feature when it is a string one."""
+        self.text_case = _text_case(field)
+        """How the normalised (lower-case) value is cased for the schema, if at all."""
         properties = field.hashing_properties
         if properties.missing_value is None:
             properties.missing_value = MissingValueSpec(sentinel="", replace_with="")
@@ -138,9 +150,8 @@ class Feature:
         try:
             parts = [self._part_value(source, cell, notes) for source, cell in zip(self.sources, raw)]
             value = " ".join(part for part in parts if part)
-            if value and isinstance(self.field, StringSpec) and not self.field.regex_based \
-                    and self.field.case == "upper":
-                value = value.upper()
+            if value and self.text_case is not None:
+                value = self.text_case(value)
             if value:
                 _check(self.field, value)
         except FeatureError as exc:
@@ -209,6 +220,21 @@ def _string_date_form(identifier: str, field: FieldSpec) -> str | None:
         '({"type": "date", "format": "%Y-%m-%d"}) or let its pattern accept one of those forms')
 
 
+def _text_case(field: FieldSpec) -> Callable[[str], str] | None:
+    """How normalised text (lower case) is cased for a string feature: upper case where
+    clkhash's ``"case": "upper"`` asks for it (its check refuses lower case instead of
+    raising it), and for a pattern that refuses lower case the first of upper and title case
+    it accepts for a sample name (``[A-Z ]+``, ``[A-Z][a-z]+( [A-Z][a-z]+)*``); ``None``:
+    as normalised."""
+    if not isinstance(field, StringSpec):
+        return None
+    if not field.regex_based:
+        return str.upper if field.case == "upper" else None
+    if _accepts(field, SAMPLE_NAME):
+        return None
+    return next((case for case in (str.upper, str.title) if _accepts(field, case(SAMPLE_NAME))), None)
+
+
 def _accepts(field: FieldSpec, value: str) -> bool:
     try:
         _check(field, value)
@@ -221,7 +247,7 @@ def _enum_value(field: EnumSpec, value: str) -> str:
     for allowed in field.values:
         if normalise.text(allowed) == normalise.text(value):
             return allowed
-    raise FeatureError(f"not one of the schema's values for {field.identifier!r}")
+    raise FeatureError(f"{REFUSALS[0]} for {field.identifier!r}")
 
 
 def _check(field: FieldSpec, value: str) -> None:
@@ -229,16 +255,16 @@ def _check(field: FieldSpec, value: str) -> None:
     if isinstance(field, StringSpec):
         if field.regex_based:
             if field.regex.fullmatch(value) is None:
-                raise FeatureError(f"does not match the schema pattern of {field.identifier!r}")
+                raise FeatureError(f"{REFUSALS[1]} of {field.identifier!r}")
             return
         if field.min_length is not None and len(value) < field.min_length:
-            raise FeatureError(f"shorter than the schema's minLength {field.min_length} after normalisation")
+            raise FeatureError(f"{REFUSALS[2]} {field.min_length} after normalisation")
         if field.max_length is not None and len(value) > field.max_length:
-            raise FeatureError(f"longer than the schema's maxLength {field.max_length} after normalisation")
+            raise FeatureError(f"{REFUSALS[3]} {field.max_length} after normalisation")
     try:
         field.validate(value)
     except ValueError:
-        raise FeatureError(f"does not fit the schema format of {field.identifier!r}") from None
+        raise FeatureError(f"{REFUSALS[4]} of {field.identifier!r}") from None
 
 
 def _normaliser(kind: str, field: FieldSpec) -> Callable[[str], Base]:

@@ -10,6 +10,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
+from linkage.encoding.features import REFUSALS
 from linkage.normalise import SUSPECT_NOTES
 
 MAX_LISTED = 1000
@@ -126,6 +127,19 @@ class Summary:
                 counts[column] += count
         return {column: count for column, count in sorted(counts.items())
                 if count >= SUSPECT_MINIMUM and count > SUSPECT_SHARE * self.rows_read}
+
+    def refusals(self) -> dict[tuple[str, str], int]:
+        """The schema's own format (pattern, length, enum values) refusing the values of a
+        column on more rows than :data:`SUSPECT_SHARE`: the schema does not fit what
+        normalisation gives, and the CLKs would silently lack the feature. (Column, reason)
+        -> rows, for those columns."""
+        refused = {key: count for key, count in self.noisy_counts.items()
+                   if any(refusal in key[1] for refusal in REFUSALS)}
+        per_column: Counter = Counter()
+        for (column, _), count in refused.items():
+            per_column[column] += count
+        return {key: count for key, count in sorted(refused.items())
+                if per_column[key[0]] >= SUSPECT_MINIMUM and per_column[key[0]] > SUSPECT_SHARE * self.rows_read}
 
     @property
     def clk_fill(self) -> float:

@@ -20,6 +20,7 @@ from linkage.encoding import encode_csv, load_schema, schema_from_dict
 from linkage.encoding.features import plan_features
 from linkage.encoding.keys import feature_keys
 from linkage.encoding.schema import SchemaError
+from linkage.errors import LinkageError
 
 from .helpers import SECRET, clkhash_feature
 
@@ -166,6 +167,41 @@ def test_a_date_feature_keeps_the_year_of_a_partial_or_impossible_date(tmp_path,
     assert summary.rejected_rows == 0 and summary.missing["birth_date"] == 0
     clks = extract.clks
     assert _dice(clks[0], clks[1]) > _dice(clks[0], clks[2])
+
+
+def _names_schema(given_names_format: dict) -> dict:
+    return {"version": 3, "clkConfig": FEBRL_LIKE["clkConfig"], "features": [
+        clkhash_feature("given_names", given_names_format, 2, 200),
+        clkhash_feature("surname", {"type": "string", "encoding": "utf-8"}, 2, 200)]}
+
+
+@pytest.mark.parametrize("pattern", ["[A-Z ]+", "[A-Z][a-z]+( [A-Z][a-z]+)*"])
+def test_a_name_pattern_gets_the_case_it_accepts(tmp_path, pattern):
+    """Normalised names are lower case; a pattern that wants upper or title case gets it
+    (before, every name was counted missing)."""
+    schema = schema_from_dict(_names_schema({"type": "string", "encoding": "utf-8", "pattern": pattern}))
+    rows = [("Jan Pieter", "Peeters"), ("JAN-PIETER", "Peeters"), ("jan  pieter", "PEETERS"), ("Marie", "Peeters")]
+    path = _write(tmp_path / "names.csv", ["given_names", "surname"], rows)
+    extract, summary = _encode_identifiers(path, schema)
+    assert summary.missing["given_names"] == 0 and not summary.noisy_counts
+    assert bytes(extract.clks[0]) == bytes(extract.clks[1]) == bytes(extract.clks[2]) != bytes(extract.clks[3])
+
+
+@pytest.mark.parametrize("format_, reason", [
+    ({"type": "string", "encoding": "utf-8", "maxLength": 4}, "longer than the schema's maxLength 4"),
+    ({"type": "string", "encoding": "utf-8", "pattern": "[0-9]+"}, "does not match the schema pattern"),
+])
+def test_a_schema_that_refuses_many_values_stops_the_encoding(tmp_path, format_, reason):
+    """A value the schema's format refuses is counted missing; on many rows the schema does
+    not fit the data, and an extract without the feature would link on what is left."""
+    rows = [(["Mohamed Amine", "Fatima", "Jan Pieter"][i % 3], f"Peeters{chr(97 + i % 26)}") for i in range(60)]
+    path = _write(tmp_path / "names.csv", ["given_names", "surname"], rows)
+    with pytest.raises(LinkageError, match=f"refuses the values of 'given_names'.*nothing was written:\n.*{reason}"):
+        _encode_identifiers(path, schema_from_dict(_names_schema(format_)))
+    few = _write(tmp_path / "few.csv", ["given_names", "surname"], rows[:3] + [("Jo", "Peeters")] * 57)
+    _, summary = _encode_identifiers(few, schema_from_dict(_names_schema(
+        {"type": "string", "encoding": "utf-8", "maxLength": 4})))
+    assert summary.records == 60 and summary.missing["given_names"] == 3     # noise: counted missing
 
 
 def test_a_string_date_feature_that_accepts_no_date_form_is_refused_when_read():
