@@ -54,6 +54,20 @@ PROVIDER_SCHEMA = {
     ],
 }
 
+STRING_DATE_SCHEMA = {
+    # Another provider's choices: patterns on text columns, the birth date a day-first string as
+    # bigrams (until normalisation version 4 every such date was counted missing), other weights.
+    "version": 3,
+    "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64}},
+    "features": [
+        _ngram("given_names", {"type": "string", "encoding": "utf-8", "pattern": "[A-Za-z '-]*"}, 2, 180),
+        _ngram("surname", {"type": "string", "encoding": "utf-8", "maxLength": 64}, 2, 220),
+        _ngram("sex", {"type": "enum", "values": ["m", "f"]}, 1, 30),
+        _ngram("birth_date", {"type": "string", "encoding": "utf-8", "pattern": "[0-9]{2}/[0-9]{2}/[0-9]{4}"}, 2, 200),
+        _ngram("postcode", {"type": "string", "encoding": "utf-8", "pattern": "[0-9]{4}"}, 2, 80),
+    ],
+}
+
 
 @dataclass(frozen=True)
 class Step:
