@@ -20,7 +20,9 @@ Rules (version 4):
   the national register) and normalised to a :class:`PartialDate`; 1 January counts as an
   unknown day and month, because registers write it for an unknown birth date; an
   impossible date (31 February, month 13, a future year) is kept for the parts it holds
-  instead of refused, and a partial date (``MM/YYYY``, ``YYYY``) is read.
+  instead of refused, and a partial date (``MM/YYYY``, ``YYYY``) is read;
+- sex: the codes and words registers use in Dutch, French, German and English (``M``/``V``,
+  ``H``/``F``, ``M``/``W``, ``man``, ``vrouw``, ``female`` …) become ``m`` or ``f``.
 
 Version 1 had neither the spelling fold nor the 1 January rule; version 2 refused
 impossible and partial dates, and a full-date feature of a partial date was missing
@@ -189,6 +191,19 @@ def text(raw: str) -> str:
     """Generic text: folded, separators and punctuation collapsed to single spaces."""
     folded = fold_text(raw).translate(_APOSTROPHES)
     return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
+
+
+SEX_CODES: dict[str, str] = {
+    **dict.fromkeys(("m", "man", "male", "mannelijk", "h", "homme", "masculin", "mannlich"), "m"),
+    **dict.fromkeys(("f", "v", "w", "vrouw", "female", "woman", "vrouwelijk", "femme", "feminin", "weiblich"), "f"),
+}
+
+
+def sex(raw: str) -> str:
+    """Sex as ``m`` or ``f`` from :data:`SEX_CODES` (a Dutch ``V`` and an English ``F`` are
+    the same woman); any other value as :func:`text`."""
+    value = text(raw)
+    return SEX_CODES.get(value, value)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ identifier             column                value hashed
 ``birth_date.day``     ``birth_date``        ``01``..``31`` (missing when unknown, ``00``)
 ``birth_date.month``   ``birth_date``        ``01``..``12`` (missing when unknown)
 ``birth_date.year``    ``birth_date``        ``YYYY``
+``sex``                ``sex``               :func:`linkage.normalise.sex` (``M``/``V``,
+                                             ``H``/``F``, words), matched to the schema's
+                                             enum values by the same rule
 anything else          the identifier        by its clkhash format: text folded
                                              (:func:`linkage.normalise.text`), dates parsed
                                              like birth dates, integers and enum values
@@ -54,13 +57,14 @@ from linkage import normalise
 from linkage.encoding.schema import SchemaError
 from linkage.normalise import NormalisationError, PartialDate
 
-GIVEN_NAMES, SURNAME, DATE, TEXT = "given_names", "surname", "date", "text"
+GIVEN_NAMES, SURNAME, DATE, SEX, TEXT = "given_names", "surname", "date", "sex", "text"
 
 COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys(("given_names", "given_name", "first_name", "first_names", "forenames",
                      "voornaam", "voornamen"), GIVEN_NAMES),
     **dict.fromkeys(("surname", "last_name", "family_name", "achternaam", "familienaam"), SURNAME),
     **dict.fromkeys(("birth_date", "date_of_birth", "dob", "geboortedatum"), DATE),
+    **dict.fromkeys(("sex", "gender", "geslacht", "sexe"), SEX),
 }
 PARTS: dict[str, tuple[str, ...]] = {GIVEN_NAMES: ("first",), DATE: ("day", "month", "year")}
 
@@ -179,7 +183,7 @@ class Feature:
         else:
             value = base
         if value is not None and isinstance(self.field, EnumSpec):
-            return _enum_value(self.field, value)
+            return _enum_value(self.field, value, normalise.sex if self.sources[0].kind == SEX else normalise.text)
         return value
 
 
@@ -243,9 +247,11 @@ def _accepts(field: FieldSpec, value: str) -> bool:
     return True
 
 
-def _enum_value(field: EnumSpec, value: str) -> str:
+def _enum_value(field: EnumSpec, value: str, rule: Callable[[str], str]) -> str:
+    """The schema's own spelling of ``value`` (normalised by ``rule``): the allowed value that
+    ``rule`` gives the same (``"female"`` for a column's ``V`` under :func:`normalise.sex`)."""
     for allowed in field.values:
-        if normalise.text(allowed) == normalise.text(value):
+        if rule(allowed) == rule(value):
             return allowed
     raise FeatureError(f"{REFUSALS[0]} for {field.identifier!r}")
 
@@ -274,6 +280,8 @@ def _normaliser(kind: str, field: FieldSpec) -> Callable[[str], Base]:
         return normalise.surname
     if kind == DATE:
         return normalise.birth_date
+    if kind == SEX:
+        return normalise.sex
     if isinstance(field, IntegerSpec):
         return str.strip
     return normalise.text

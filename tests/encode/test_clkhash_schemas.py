@@ -204,6 +204,23 @@ def test_a_schema_that_refuses_many_values_stops_the_encoding(tmp_path, format_,
     assert summary.records == 60 and summary.missing["given_names"] == 3     # noise: counted missing
 
 
+@pytest.mark.parametrize("format_", [
+    {"type": "enum", "values": ["M", "F"]}, {"type": "enum", "values": ["male", "female"]},
+    {"type": "enum", "values": ["m", "v"]}, {"type": "string", "encoding": "utf-8"},
+])
+def test_sex_is_one_code_whatever_the_register_and_the_schema_spell_it(tmp_path, format_):
+    """A Dutch register writes V, an English-language schema asks for F or female: before,
+    the enum refused the other spellings (every woman's sex counted missing)."""
+    document = _names_schema({"type": "string", "encoding": "utf-8"})
+    document["features"].append(clkhash_feature("sex", format_, 1, 50))
+    rows = [("Marie", "Peeters", sex) for sex in ("F", "V", "vrouw", "female", "M", "man", "H")]
+    path = _write(tmp_path / "sex.csv", ["given_names", "surname", "sex"], rows)
+    extract, summary = _encode_identifiers(path, schema_from_dict(document))
+    assert summary.missing["sex"] == 0 and not summary.noisy_counts
+    clks = [bytes(clk) for clk in extract.clks]
+    assert len(set(clks[:4])) == 1 and len(set(clks[4:])) == 1 and clks[0] != clks[4]
+
+
 def test_a_string_date_feature_that_accepts_no_date_form_is_refused_when_read():
     document = copy.deepcopy(FEBRL_LIKE)
     for spec in document["features"]:

@@ -207,6 +207,15 @@ def test_the_nearest_real_date_keeps_every_part_it_can(raw, nearest):
     assert normalise.birth_date(raw, today=TODAY).nearest_date() == nearest
 
 
+@pytest.mark.parametrize("raw, code", [
+    ("M", "m"), ("man", "m"), ("Male", "m"), ("H", "m"), ("homme", "m"), ("männlich", "m"),
+    ("F", "f"), ("V", "f"), ("vrouw", "f"), ("Female", "f"), ("femme", "f"), ("féminin", "f"), ("W", "f"),
+    ("X", "x"), ("2", "2"),
+])
+def test_sex_codes_of_several_languages_are_one(raw, code):
+    assert normalise.sex(raw) == code
+
+
 def test_leap_days_exist_only_in_leap_years():
     assert normalise.birth_date("29/02/2000", today=TODAY) == PartialDate(2000, 2, 29)
     assert normalise.birth_date("29/02/1996", today=TODAY).exists
