@@ -122,23 +122,25 @@ class Summary:
         (:data:`SUSPECT_SHARE`): the column's format is the likely cause (month first,
         two-digit years). Column -> rows."""
         counts: Counter = Counter()
-        for (column, reason), count in self.noisy_counts.items():
-            if any(note in reason for note in SUSPECT_NOTES):
-                counts[column] += count
-        return {column: count for column, count in sorted(counts.items())
-                if count >= SUSPECT_MINIMUM and count > SUSPECT_SHARE * self.rows_read}
+        for (column, _), count in self._crowded(SUSPECT_NOTES).items():
+            counts[column] += count
+        return dict(sorted(counts.items()))
 
     def refusals(self) -> dict[tuple[str, str], int]:
         """The schema's own format (pattern, length, enum values) refusing the values of a
-        column on more rows than :data:`SUSPECT_SHARE`: the schema does not fit what
-        normalisation gives, and the CLKs would silently lack the feature. (Column, reason)
-        -> rows, for those columns."""
-        refused = {key: count for key, count in self.noisy_counts.items()
-                   if any(refusal in key[1] for refusal in REFUSALS)}
+        column on too many rows: the schema does not fit what normalisation gives, and the
+        CLKs would silently lack the feature. (Column, reason) -> rows, for those columns."""
+        return self._crowded(REFUSALS)
+
+    def _crowded(self, notes) -> dict[tuple[str, str], int]:
+        """(Column, reason) -> rows for the reasons holding one of ``notes``, in the columns
+        where those reasons are on more rows than :data:`SUSPECT_SHARE` (and at least
+        :data:`SUSPECT_MINIMUM`)."""
+        found = {key: count for key, count in self.noisy_counts.items() if any(note in key[1] for note in notes)}
         per_column: Counter = Counter()
-        for (column, _), count in refused.items():
+        for (column, _), count in found.items():
             per_column[column] += count
-        return {key: count for key, count in sorted(refused.items())
+        return {key: count for key, count in sorted(found.items())
                 if per_column[key[0]] >= SUSPECT_MINIMUM and per_column[key[0]] > SUSPECT_SHARE * self.rows_read}
 
     @property
