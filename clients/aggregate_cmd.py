@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -30,6 +32,7 @@ from linkage.files import write_atomic
 from linkage.aggregate.request import AggregateRequest, load_request
 from linkage.aggregate.service import answer_dimensions, answer_table, describe
 from proto.linkage.v1 import statistics_pb2, statistics_pb2_grpc
+from server.statistics import RETRY_AFTER
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -47,14 +50,47 @@ def request_message(request: AggregateRequest) -> statistics_pb2.AggregateReques
     )
 
 
-def ask_broker(channel: grpc.Channel, request: AggregateRequest,
-               timeout: float | None = None) -> statistics_pb2.AggregateResponse:
-    """Send a validated request; a refusal becomes a BrokerCallError with the broker's reason."""
+class StillAuditing(BrokerCallError):
+    """The broker is still auditing the table against earlier releases: ask again after
+    ``retry_after`` seconds (the same request then joins that audit or gets the table)."""
+
+    def __init__(self, code: grpc.StatusCode, details: str, retry_after: float) -> None:
+        super().__init__(code, details)
+        self.retry_after = retry_after
+
+
+def call_aggregate(channel: grpc.Channel, request: AggregateRequest,
+                   timeout: float | None = None) -> statistics_pb2.AggregateResponse:
+    """One Aggregate call; a refusal becomes a BrokerCallError with the broker's reason,
+    a table still being audited a StillAuditing."""
     stub = statistics_pb2_grpc.StatisticsServiceStub(channel)
     try:
         return stub.Aggregate(request_message(request), timeout=timeout)
     except grpc.RpcError as exc:
-        raise BrokerCallError(exc.code(), exc.details() or "no details") from None
+        details = exc.details() or "no details"
+        after = dict(exc.trailing_metadata() or ()).get(RETRY_AFTER)
+        if after is not None:
+            raise StillAuditing(exc.code(), details, float(after)) from None
+        raise BrokerCallError(exc.code(), details) from None
+
+
+def ask_broker(channel: grpc.Channel, request: AggregateRequest, timeout: float | None = None,
+               on_wait: Callable[[str], None] | None = None) -> statistics_pb2.AggregateResponse:
+    """Send a validated request, asking again while the broker says the table is still being
+    audited (``on_wait`` gets its words each time), for ``timeout`` seconds in all; a refusal
+    becomes a BrokerCallError with the broker's reason."""
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = None if end is None else end - time.monotonic()
+        try:
+            return call_aggregate(channel, request, left)
+        except StillAuditing as waiting:
+            if end is not None and time.monotonic() + waiting.retry_after >= end:
+                raise BrokerCallError(grpc.StatusCode.DEADLINE_EXCEEDED,
+                                      f"gave up waiting after {timeout:g} s: {waiting.details}") from None
+            if on_wait is not None:
+                on_wait(waiting.details)
+            time.sleep(waiting.retry_after)
 
 
 def answer_from_response(request: AggregateRequest,
@@ -132,7 +168,8 @@ def _aggregate(args: argparse.Namespace) -> int:
             raise OutputError(f"cannot write {target}: its folder does not exist")
     channel = connect(args.broker, args.tls_dir, args.org)
     with channel:
-        response = ask_broker(channel, request, timeout=args.timeout)
+        response = ask_broker(channel, request, timeout=args.timeout,
+                              on_wait=lambda words: print(f"waiting: {words}", file=sys.stderr))
     answer = answer_from_response(request, response)
     if args.output and args.format in ("csv", "parquet"):
         try:

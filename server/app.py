@@ -196,7 +196,8 @@ def _start(config: BrokerConfig, store: Store, log: AuditLog, revocations: Revoc
     audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditService(guard, log), server)
     statistics_pb2_grpc.add_StatisticsServiceServicer_to_server(StatisticsService(guard, store, recorder, config.data_dir, config.minimum_cell_size,
                           audit_time_limit=config.audit_time_limit_seconds,
-                          max_waiting_audits=config.max_waiting_audits), server)
+                          answer_wait=config.answer_wait_seconds,
+                          max_queued_audits=config.max_queued_audits), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICE_NAMES):

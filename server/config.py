@@ -16,8 +16,6 @@ from server.dask_cluster import check_where
 
 MiB = 1024 * 1024
 CLK_RETENTION = ("until-linked", "keep")
-RESERVED_WORKERS = 8
-"""Threads no statistics request may hold while it waits for the release audit."""
 
 
 def _host_port(address: str) -> bool:
@@ -61,16 +59,24 @@ class BrokerConfig:
     max_chunk_bytes: int = 4 * MiB
     max_extract_bytes: int = 4096 * MiB
     max_workers: int = 64
-    """Threads serving calls. A statistics request waiting for its turn in the release audit
-    holds one, so there are as many as calls may run at once (``max_concurrent_rpcs``): a call
-    never queues behind waiting audits (with 16 threads and 50 requesters, a repeat answered from
-    the ledger waited 133 s for a thread)."""
+    """Threads serving calls, as many as calls may run at once (``max_concurrent_rpcs``). A
+    statistics call holds one for ``answer_wait_seconds`` at most: the release audit goes on in
+    its own thread (with 16 threads and 50 requesters whose calls waited for their audits, a
+    repeat answered from the ledger waited 133 s for a thread)."""
     max_concurrent_rpcs: int = 64
     minimum_cell_size: int = 5
     """System minimum k for released tables: an authorisation may raise it, never lower it."""
     audit_time_limit_seconds: float = 300.0
-    """Longest a table's joint audit may take (or the requester's deadline, if shorter); past
-    it the request gets a retryable UNAVAILABLE and nothing is released or recorded."""
+    """Longest a table's joint audit may take, waiting for its turn included; past it the
+    request gets a retryable UNAVAILABLE and nothing is released or recorded."""
+    answer_wait_seconds: float = 1.5
+    """Longest a statistics call waits for its table's audit (less if the requester's deadline
+    is nearer). Past it the call gets a retryable UNAVAILABLE saying the table is being audited,
+    with the ``retry-after-seconds`` trailer; the audit goes on, and the same request asked
+    again gets the table once it has passed (``linkage aggregate`` asks again by itself)."""
+    max_queued_audits: int = 256
+    """Statistics requests whose audits may be under way or waiting for their turn at once;
+    more are told to retry (nothing recorded)."""
     retention_days: float = 30.0
     """Superseded extracts (and runs over them) are deleted this long after supersession."""
     upload_expiry_hours: float = 24.0
@@ -91,12 +97,6 @@ class BrokerConfig:
     policy_poll_seconds: float = 2.0
     log_level: str = "INFO"
 
-    @property
-    def max_waiting_audits(self) -> int:
-        """Statistics requests that may wait for the release audit at once; more are told to
-        retry, so that the other threads stay free for repeats, uploads, runs and the audit log."""
-        return self.max_workers - RESERVED_WORKERS
-
     def resolved(self) -> "BrokerConfig":
         """Fill in defaults that depend on other settings; check what is required."""
         missing = [name for name in ("tls_dir", "policy", "data_dir") if getattr(self, name) is None]
@@ -114,16 +114,17 @@ class BrokerConfig:
             raise ConfigError(f"clk_bits must be a positive multiple of 8, not {self.clk_bits}")
         if self.clk_retention not in CLK_RETENTION:
             raise ConfigError(f"clk_retention must be one of {', '.join(CLK_RETENTION)}, not {self.clk_retention!r}")
-        if self.max_workers < RESERVED_WORKERS + 1:
-            raise ConfigError(f"max_workers must be at least {RESERVED_WORKERS + 1}: {RESERVED_WORKERS} threads "
-                              "are kept for calls that do not wait for the release audit")
+        if self.max_workers < 2:
+            raise ConfigError("max_workers must be at least 2")
         if self.max_concurrent_rpcs > self.max_workers:
             raise ConfigError(
                 f"max_concurrent_rpcs ({self.max_concurrent_rpcs}) must not exceed max_workers "
-                f"({self.max_workers}): a call beyond the threads would queue behind requests waiting for "
-                "the release audit, with no limit on its wait; raise max_workers or lower max_concurrent_rpcs")
-        if self.audit_time_limit_seconds <= 0:
-            raise ConfigError("audit_time_limit_seconds must be positive")
+                f"({self.max_workers}): a call beyond the threads would queue behind the others, with "
+                "no limit on its wait; raise max_workers or lower max_concurrent_rpcs")
+        if self.audit_time_limit_seconds <= 0 or self.answer_wait_seconds <= 0:
+            raise ConfigError("audit_time_limit_seconds and answer_wait_seconds must be positive")
+        if self.max_queued_audits < 1:
+            raise ConfigError("max_queued_audits must be at least 1")
         if self.upload_expiry_hours <= 0 or self.retention_sweep_seconds <= 0 or self.upload_idle_seconds <= 0:
             raise ConfigError("upload_expiry_hours, upload_idle_seconds and retention_sweep_seconds must be positive")
         if self.metrics_listen and not _host_port(self.metrics_listen):
@@ -157,7 +158,8 @@ _TYPES = {
     "upload_idle_seconds": (int, float),
     "retention_sweep_seconds": (int, float),
     "clk_bits": int, "max_chunk_bytes": int, "max_extract_bytes": int, "max_workers": int,
-    "max_concurrent_rpcs": int, "minimum_cell_size": int, "audit_time_limit_seconds": (int, float), "threshold": (int, float), "retention_days": (int, float),
+    "max_concurrent_rpcs": int, "minimum_cell_size": int, "audit_time_limit_seconds": (int, float),
+    "answer_wait_seconds": (int, float), "max_queued_audits": int, "threshold": (int, float), "retention_days": (int, float),
     "shutdown_grace_seconds": (int, float), "policy_poll_seconds": (int, float),
 }
 

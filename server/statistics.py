@@ -7,6 +7,11 @@ table computed over the latest completed linkage run and protected
 (:func:`linkage.aggregate.service.answer_request`, with the broker's release ledger). Every
 request, granted or refused, is a ``request`` entry in the audit log; a granted answer
 carries the receipt (leaf index and signed tree head) of its entry.
+
+A call waits for its table's joint audit ``answer_wait`` seconds at most; past them it gets a
+retryable UNAVAILABLE ("being audited", a ``refused`` entry with that reason) with the
+``retry-after-seconds`` trailer, while the audit goes on in its own thread. Asked again, the
+same request joins that audit or, once it has passed, is answered from the ledger.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from linkage.aggregate.plan import plan
 from linkage.aggregate.service import answer_request
 from linkage.auditlog import request_entry
 from linkage.disclosure import AeadSealer, AuditUnfinished, LedgerError, PersonLedger, ProtectionRefused
+from linkage.disclosure.background import AuditPending, BackgroundAudits
 from proto.linkage.v1 import audit_pb2, statistics_pb2, statistics_pb2_grpc
 from server.audit_service import tree_head_message
 from server.events import Recorder
@@ -40,6 +46,11 @@ from server.tls import Identity
 
 SERVICE = "statistics"
 LEDGER_FILE = "person_ledger.sqlite"
+RETRY_AFTER = "retry-after-seconds"
+"""Trailer of a call whose table is still being audited: when to ask again."""
+RETRY_SECONDS = 1.0
+REPLY_MARGIN = 0.5
+"""Seconds kept before the requester's deadline to send the answer or the retry."""
 
 
 def request_fields(message: statistics_pb2.AggregateRequest) -> dict:
@@ -86,20 +97,24 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
 
     def __init__(self, guard: Guard, store: Store, recorder: Recorder, data_dir: str | Path,
                  minimum_cell_size: int = 5, today: Callable[[], _dt.date] = _dt.date.today,
-                 audit_time_limit: float = 300.0, max_waiting_audits: int | None = None) -> None:
+                 audit_time_limit: float = 300.0, answer_wait: float = 1.5,
+                 max_queued_audits: int | None = None) -> None:
         self.guard = guard
         self.minimum_cell_size = minimum_cell_size
         self.audit_time_limit = audit_time_limit
+        self.answer_wait = answer_wait
+        self.audits = BackgroundAudits(max_queued_audits)
+        """Audits that go on after the call that asked for them (``answer_wait``)."""
         self._linked: tuple[str, LinkedData] | None = None
         """The latest run's linked data, kept decrypted in memory between requests."""
         self.store = store
         self.recorder = recorder
         # The ledger is sealed with a key derived from the store's data key.
         self.ledger = PersonLedger(Path(data_dir) / LEDGER_FILE,
-                                   AeadSealer(derived_key(store._key, LEDGER_SEAL)), max_waiting_audits)
+                                   AeadSealer(derived_key(store._key, LEDGER_SEAL)))
         self.today = today
         # Short locks only: loading a run's data once, and a log entry with its receipt.
-        # The audit itself runs concurrently; the ledger commits optimistically.
+        # Audits run in their own threads (``audits``) and take turns on the ledger.
         self._load_lock = threading.Lock()
         self._log_lock = threading.Lock()
 
@@ -150,14 +165,17 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         run_id = latest[0].run_id
         data = self._linked_data(run_id)
         remaining = context.time_remaining()
-        deadline = time.monotonic() + min(self.audit_time_limit, remaining if remaining is not None else math.inf)
+        wait = min(self.answer_wait, max(remaining - REPLY_MARGIN, 0.0) if remaining is not None else math.inf)
         try:
             answer = answer_request(resolved, data, k=k, ledger=self.ledger, minimum=self.minimum_cell_size,
-                                    deadline=deadline)
+                                    deadline=time.monotonic() + self.audit_time_limit, audits=self.audits,
+                                    wait=wait)
         except (ProtectionRefused, LedgerError) as exc:
             raise self._refuse(identity, request.to_dict(), grpc.StatusCode.FAILED_PRECONDITION,
                                str(exc)) from None
         except AuditUnfinished as exc:
+            if isinstance(exc, AuditPending):
+                context.set_trailing_metadata(((RETRY_AFTER, f"{RETRY_SECONDS:g}"),))
             raise self._refuse(identity, request.to_dict(), grpc.StatusCode.UNAVAILABLE, str(exc)) from None
         # Counts of hidden cells by internal reason: for auditors, never per cell.
         with self._log_lock:

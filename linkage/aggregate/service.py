@@ -22,6 +22,7 @@ from linkage.aggregate.plan import Plan, plan
 from linkage.aggregate.conditions import all_words
 from linkage.aggregate.dimensions import GEOGRAPHY_DATE, resolve
 from linkage.aggregate.request import AggregateRequest
+from linkage.disclosure.background import BackgroundAudits
 from linkage.sources import PAYLOAD_VERSION
 
 AUDIT_METHOD = ("primary and secondary suppression per table, then a joint LP audit over "
@@ -35,7 +36,8 @@ UNLINKED_NOTE = (
 
 def answer_request(request: AggregateRequest | Plan, data: LinkedData, k: int,
                    ledger: "disclosure.PersonLedger | disclosure.ReleaseLedger | None" = None, minimum: int = 2,
-                   deadline: float | None = None) -> AggregateAnswer:
+                   deadline: float | None = None, audits: BackgroundAudits | None = None,
+                   wait: float = 0.0) -> AggregateAnswer:
     """The protected tables of every measure, with the metadata to read them.
 
     ``k`` is the authorisation's minimum cell size; ``minimum`` the system's, below which
@@ -43,7 +45,12 @@ def answer_request(request: AggregateRequest | Plan, data: LinkedData, k: int,
     earlier release on the same persons and recorded; an identical request is answered
     from the ledger. Cells say ``published`` or ``suppressed``, nothing more; the answer's
     ``suppression_reasons`` (counts, not serialised) are for the audit log. Past ``deadline``
-    (``time.monotonic()``) the audit stops with ``AuditUnfinished`` and records nothing."""
+    (``time.monotonic()``) the audit stops with ``AuditUnfinished`` and records nothing.
+
+    With ``audits`` (the broker's) the computation and audit run there, keyed by the request's
+    fingerprint, and the caller waits at most ``wait`` seconds: past them ``AuditPending``
+    (retryable); the same request asked again joins that audit, or is answered from the ledger
+    once it has passed."""
     resolved = request if isinstance(request, Plan) else plan(request)
     request = resolved.request
     k = max(k, minimum)
@@ -54,6 +61,16 @@ def answer_request(request: AggregateRequest | Plan, data: LinkedData, k: int,
         earlier = ledger.answer(fingerprint)
         if earlier is not None:
             return AggregateAnswer.from_json(earlier.decode())
+        if audits is not None:
+            return audits.run(fingerprint, lambda: _protected(resolved, data, k, ledger, minimum, fingerprint,
+                                                              deadline), wait)
+    return _protected(resolved, data, k, ledger, minimum, fingerprint, deadline)
+
+
+def _protected(resolved: Plan, data: LinkedData, k: int, ledger: "disclosure.PersonLedger | None",
+               minimum: int, fingerprint: str, deadline: float | None) -> AggregateAnswer:
+    """The request's tables computed and protected (with ``ledger``: audited and recorded)."""
+    request = resolved.request
     evaluated = evaluate(resolved, data)
     leaves = {name: e.leaf for name, e in evaluated.items()}
     inputs = [disclosure.TableInput(

@@ -13,13 +13,16 @@ import grpc
 import numpy as np
 import pytest
 
-from clients.broker_cmds import start_run, upload_extract
+from clients.aggregate_cmd import StillAuditing, ask_broker, call_aggregate
+from clients.broker_cmds import connect, start_run, upload_extract
 from clients.cli import main
 from linkage.aggregate.compute import compute
 from linkage.aggregate.request import parse_request
 from linkage.extract import Extract, ExtractHeader, write_extract
 from linkage.sources import PAYLOAD_VERSION, source_spec
+from linkage.disclosure import AeadSealer, PersonLedger
 from proto.linkage.v1 import statistics_pb2_grpc
+from server.keys import LEDGER_SEAL, derived_key
 from server.guard import Guard
 from server.statistics import StatisticsService
 from server.tls import RevocationList, server_credentials
@@ -73,13 +76,13 @@ def write_source(path, source: str, rows: list[dict], people: np.ndarray) -> Non
                                 [None] * len(rows), payload))
 
 
-def serve_statistics(broker, pki, tmp_path, minimum_cell_size=5, audit_time_limit=300.0):
+def serve_statistics(broker, pki, tmp_path, minimum_cell_size=5, audit_time_limit=300.0, answer_wait=1.5):
     """The statistics service on its own loopback port (the broker's TLS, policy and log)."""
     guard = Guard(broker.policies, RevocationList(pki / "crl.pem", pki / "ca.crt"), broker.recorder)
     clock = {"today": dt.date.today()}
     service = StatisticsService(guard, broker.store, broker.recorder, tmp_path / "data",
                                 minimum_cell_size, today=lambda: clock["today"],
-                                audit_time_limit=audit_time_limit)
+                                audit_time_limit=audit_time_limit, answer_wait=answer_wait)
     server = grpc.server(ThreadPoolExecutor(max_workers=2))
     statistics_pb2_grpc.add_StatisticsServiceServicer_to_server(service, server)
     port = server.add_secure_port("127.0.0.1:0", server_credentials(pki))
@@ -234,3 +237,33 @@ def test_an_audit_past_its_time_limit_is_a_retryable_error_that_releases_nothing
         assert aggregate(address, pki, tmp_path) == 0
     finally:
         patient.stop(0.5)
+
+
+def test_a_call_that_outwaits_its_audit_is_told_to_ask_again_and_then_gets_the_table(
+        statistics_server, pki, tmp_path, capsys):
+    """A broker that lets a call wait (almost) nothing for the joint audit: the call ends with a
+    retryable UNAVAILABLE and the retry-after trailer while the audit goes on; the same request
+    asked again gets the table, which was audited and recorded once. ``linkage aggregate`` asks
+    again by itself."""
+    _, _, broker = statistics_server
+    eager, address, _ = serve_statistics(broker, pki, tmp_path / "eager", answer_wait=1e-6)
+    request = parse_request(REQUEST)
+    try:
+        with connect(address, pki, "statistics") as channel:
+            with pytest.raises(StillAuditing) as waiting:
+                call_aggregate(channel, request, timeout=30)
+            assert waiting.value.code == grpc.StatusCode.UNAVAILABLE and waiting.value.retry_after == 1.0
+            assert "being audited" in waiting.value.details and "Ask again" in waiting.value.details
+            first = ask_broker(channel, request, timeout=60)
+        assert aggregate(address, pki, tmp_path, REQUEST, "--format", "json") == 0
+    finally:
+        eager.stop(0.5)
+    shown = json.loads(capsys.readouterr().out)
+    cells = [c for c in first.cells if c.status == "published"]
+    assert cells and len(shown["tables"]) == 2
+    with PersonLedger(tmp_path / "eager" / "data" / "person_ledger.sqlite",
+                      AeadSealer(derived_key(broker.store._key, LEDGER_SEAL))) as ledger:
+        assert ledger.release_count == 2            # two measures, recorded once
+    decisions = [e["decision"] for e in map(json.loads, broker.log.entries(0, broker.log.size()))
+                 if e["type"] == "request"]
+    assert decisions[0] == "refused" and decisions[-2:] == ["granted", "granted"]

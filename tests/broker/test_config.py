@@ -37,7 +37,9 @@ def test_file_paths_are_relative_to_the_file_and_flags_win(tmp_path):
     ('tls_dir="a"\npolicy="b"\ndata_dir="c"\ndask = "cluster"', "dask: Dask cluster 'cluster' is neither local:N"),
     ('tls_dir="a"\npolicy="b"\ndata_dir="c"\ndask = "local:0"', "from 1 to 64"),
     ('tls_dir="a"\npolicy="b"\ndata_dir="c"\nmax_workers = 16', "max_concurrent_rpcs \\(64\\) must not exceed"),
-    ('tls_dir="a"\npolicy="b"\ndata_dir="c"\nmax_workers = 4\nmax_concurrent_rpcs = 4', "max_workers must be at least 9"),
+    ('tls_dir="a"\npolicy="b"\ndata_dir="c"\nmax_workers = 1\nmax_concurrent_rpcs = 1', "max_workers must be at least 2"),
+    ('tls_dir="a"\npolicy="b"\ndata_dir="c"\nanswer_wait_seconds = 0', "answer_wait_seconds must be positive"),
+    ('tls_dir="a"\npolicy="b"\ndata_dir="c"\nmax_queued_audits = 0', "max_queued_audits must be at least 1"),
     ("not toml [", "not valid TOML"),
 ])
 def test_bad_settings_are_explained(tmp_path, text, message):
