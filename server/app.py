@@ -194,10 +194,12 @@ def _start(config: BrokerConfig, store: Store, log: AuditLog, revocations: Revoc
         UploadService(guard, store, recorder, config, receipt_key, linkage, runs.maybe_auto_run), server)
     broker_pb2_grpc.add_RunServiceServicer_to_server(RunService(guard, store, runs), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditService(guard, log), server)
-    statistics_pb2_grpc.add_StatisticsServiceServicer_to_server(StatisticsService(guard, store, recorder, config.data_dir, config.minimum_cell_size,
-                          audit_time_limit=config.audit_time_limit_seconds,
-                          answer_wait=config.answer_wait_seconds,
-                          max_queued_audits=config.max_queued_audits), server)
+    statistics = StatisticsService(guard, store, recorder, config.data_dir, config.minimum_cell_size,
+                                   audit_time_limit=config.audit_time_limit_seconds,
+                                   answer_wait=config.answer_wait_seconds,
+                                   max_queued_audits=config.max_queued_audits)
+    metrics.RELEASE_AUDITS.set_function(statistics.audits.under_way)
+    statistics_pb2_grpc.add_StatisticsServiceServicer_to_server(statistics, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICE_NAMES):

@@ -67,9 +67,10 @@ class BrokerConfig:
     minimum_cell_size: int = 5
     """System minimum k for released tables: an authorisation may raise it, never lower it."""
     audit_time_limit_seconds: float = 300.0
-    """Longest a table's joint audit may take, waiting for its turn included; past it the
-    request gets a retryable UNAVAILABLE and nothing is released or recorded."""
-    answer_wait_seconds: float = 1.5
+    """Longest a table's joint audit may take once it has its turn on the ledger (audits on one
+    population take turns; the queue is bounded by ``max_queued_audits``); past it the request
+    gets a retryable UNAVAILABLE and nothing is released or recorded."""
+    answer_wait_seconds: float = 1.0
     """Longest a statistics call waits for its table's audit (less if the requester's deadline
     is nearer). Past it the call gets a retryable UNAVAILABLE saying the table is being audited,
     with the ``retry-after-seconds`` trailer; the audit goes on, and the same request asked

@@ -28,6 +28,13 @@ RUN_SECONDS = Histogram("linkage_broker_run_duration_seconds", "Linkage run dura
 LEDGER_ENTRIES = Gauge("linkage_broker_audit_log_entries", "Entries in the audit log", registry=REGISTRY)
 RELEASE_LEDGER_BYTES = Gauge("linkage_broker_release_ledger_bytes",
                              "Size of the release ledger (disclosure control) on disk", registry=REGISTRY)
+RELEASE_AUDIT_SECONDS = Histogram("linkage_broker_release_audit_duration_seconds",
+                                  "Time from a statistics request's start to its table's release "
+                                  "audit outcome, waiting for its turn included", registry=REGISTRY,
+                                  buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
+RELEASE_AUDITS = Gauge("linkage_broker_release_audits_under_way",
+                       "Statistics requests whose release audit is under way or waiting for its turn",
+                       registry=REGISTRY)
 TLS_REFUSALS = Counter("linkage_broker_tls_handshake_refusals", "TLS handshakes the broker refused",
                        registry=REGISTRY)
 

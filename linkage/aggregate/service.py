@@ -37,7 +37,7 @@ UNLINKED_NOTE = (
 def answer_request(request: AggregateRequest | Plan, data: LinkedData, k: int,
                    ledger: "disclosure.PersonLedger | disclosure.ReleaseLedger | None" = None, minimum: int = 2,
                    deadline: float | None = None, audits: BackgroundAudits | None = None,
-                   wait: float = 0.0) -> AggregateAnswer:
+                   wait: float = 0.0, audit_limit: float | None = None) -> AggregateAnswer:
     """The protected tables of every measure, with the metadata to read them.
 
     ``k`` is the authorisation's minimum cell size; ``minimum`` the system's, below which
@@ -45,7 +45,8 @@ def answer_request(request: AggregateRequest | Plan, data: LinkedData, k: int,
     earlier release on the same persons and recorded; an identical request is answered
     from the ledger. Cells say ``published`` or ``suppressed``, nothing more; the answer's
     ``suppression_reasons`` (counts, not serialised) are for the audit log. Past ``deadline``
-    (``time.monotonic()``) the audit stops with ``AuditUnfinished`` and records nothing.
+    (``time.monotonic()``), or ``audit_limit`` seconds after the audit got its turn on the
+    ledger, the audit stops with ``AuditUnfinished`` and records nothing.
 
     With ``audits`` (the broker's) the computation and audit run there, keyed by the request's
     fingerprint, and the caller waits at most ``wait`` seconds: past them ``AuditPending``
@@ -63,12 +64,13 @@ def answer_request(request: AggregateRequest | Plan, data: LinkedData, k: int,
             return AggregateAnswer.from_json(earlier.decode())
         if audits is not None:
             return audits.run(fingerprint, lambda: _protected(resolved, data, k, ledger, minimum, fingerprint,
-                                                              deadline), wait)
-    return _protected(resolved, data, k, ledger, minimum, fingerprint, deadline)
+                                                              deadline, audit_limit), wait)
+    return _protected(resolved, data, k, ledger, minimum, fingerprint, deadline, audit_limit)
 
 
 def _protected(resolved: Plan, data: LinkedData, k: int, ledger: "disclosure.PersonLedger | None",
-               minimum: int, fingerprint: str, deadline: float | None) -> AggregateAnswer:
+               minimum: int, fingerprint: str, deadline: float | None,
+               audit_limit: float | None) -> AggregateAnswer:
     """The request's tables computed and protected (with ``ledger``: audited and recorded)."""
     request = resolved.request
     evaluated = evaluate(resolved, data)
@@ -86,7 +88,7 @@ def _protected(resolved: Plan, data: LinkedData, k: int, ledger: "disclosure.Per
         released = disclosure.release_alone(inputs, k, minimum)
         return _answer(request, data, k, leaves, released, {})
     released, _, stats = disclosure.release_tables(inputs, k, minimum, ledger, fingerprint, render,
-                                                   deadline)
+                                                   deadline, audit_limit)
     return _answer(request, data, k, leaves, released, stats)
 
 

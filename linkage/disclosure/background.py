@@ -34,15 +34,16 @@ PENDING = ("the table is being audited against the tables released before on the
 
 class AuditPending(AuditUnfinished):
     """The request's audit goes on after the call: the same request, asked again, joins it or
-    gets its outcome."""
+    gets its outcome. ``started``: this call started the audit (else it joined one)."""
 
-    def __init__(self, under_way: int) -> None:
+    def __init__(self, under_way: int, started: bool) -> None:
         super().__init__(PENDING.format(under_way=under_way))
-        self.under_way = under_way
+        self.under_way, self.started = under_way, started
 
 
 @dataclass(eq=False)
 class _Audit(Generic[T]):
+    started: float = field(default_factory=time.monotonic)
     done: threading.Event = field(default_factory=threading.Event)
     value: T | None = None
     error: BaseException | None = None
@@ -56,11 +57,14 @@ class _Audit(Generic[T]):
 
 class BackgroundAudits:
     """Audits by key (a request's fingerprint), each in its own thread, at most ``limit``
-    under way or waiting for their turn at once (None: no limit)."""
+    under way or waiting for their turn at once (None: no limit). ``observe`` gets the seconds
+    each audit took, from its start to its outcome (for the operator's metrics)."""
 
-    def __init__(self, limit: int | None = None, keep_seconds: float = 600.0) -> None:
+    def __init__(self, limit: int | None = None, keep_seconds: float = 600.0,
+                 observe: Callable[[float], object] | None = None) -> None:
         self.limit = limit
         self.keep_seconds = keep_seconds
+        self.observe = observe
         self._lock = threading.Lock()
         self._audits: dict[str, _Audit] = {}
 
@@ -72,6 +76,7 @@ class BackgroundAudits:
         with self._lock:
             self._forget_stale()
             audit = self._audits.get(key)
+            started = audit is None
             if audit is None:
                 if self.limit is not None and self.under_way() >= self.limit:
                     raise AuditUnfinished(
@@ -79,11 +84,11 @@ class BackgroundAudits:
                         "waiting for it, as many as this broker takes at once: ask again in a "
                         "minute (nothing was released or recorded)")
                 audit = self._audits[key] = _Audit()
-                threading.Thread(target=self._work, args=(audit, work), name=f"audit-{key[:8]}",
-                                 daemon=True).start()
+                threading.Thread(target=self._work, args=(audit, work, self.observe),
+                                 name=f"audit-{key[:8]}", daemon=True).start()
         if not audit.done.wait(max(wait, 0.0)):
             with self._lock:
-                raise AuditPending(self.under_way())
+                raise AuditPending(self.under_way(), started)
         with self._lock:
             if self._audits.get(key) is audit:
                 del self._audits[key]
@@ -91,16 +96,20 @@ class BackgroundAudits:
 
     def under_way(self) -> int:
         """Audits started and not ended."""
-        return sum(not a.done.is_set() for a in self._audits.values())
+        return sum(not a.done.is_set() for a in list(self._audits.values()))
 
     @staticmethod
-    def _work(audit: _Audit, work: Callable[[], object]) -> None:
+    def _work(audit: _Audit, work: Callable[[], object], observe: Callable[[float], object] | None) -> None:
         try:
             audit.value = work()
         except BaseException as exc:  # noqa: BLE001 - handed to whoever asks next
             audit.error = exc
         audit.ended = time.monotonic()
-        audit.done.set()
+        try:
+            if observe is not None:
+                observe(audit.ended - audit.started)
+        finally:
+            audit.done.set()
 
     def _forget_stale(self) -> None:
         """Drops outcomes nobody collected within ``keep_seconds`` (called with the lock)."""

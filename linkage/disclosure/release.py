@@ -16,6 +16,8 @@ inside: callers log their counts, never per cell.
 
 from __future__ import annotations
 
+import math
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
@@ -200,12 +202,14 @@ class _Request:
 
 def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: PersonLedger,
                    fingerprint: str, render: Callable[[list[ReleasedTable]], bytes],
-                   deadline: float | None = None) -> tuple[list[ReleasedTable], bytes, dict]:
+                   deadline: float | None = None, audit_limit: float | None = None
+                   ) -> tuple[list[ReleasedTable], bytes, dict]:
     """Protects and records the tables of one request; returns them, the rendered answer
     (``render`` makes the bytes stored for an identical request) and audit statistics.
     Raises ProtectionRefused when they cannot be released safely, and AuditUnfinished
     (retryable, nothing recorded) past ``deadline`` (``time.monotonic()``, waiting for the
-    ledger's turn included) or when the ledger keeps changing under the audit.
+    ledger's turn included), more than ``audit_limit`` seconds after the audit got its turn,
+    or when the ledger keeps changing under the audit.
 
     Requests waiting for the turn on the same population are audited together by whoever
     gets it (group commit): every new table is still audited with every release on its
@@ -222,6 +226,8 @@ def release_tables(tables: Sequence[TableInput], k: int, minimum: int, ledger: P
                        drafted)
     with ledger.waiting(request), ledger.turn(deadline, request.persons, lambda: request.finished) as took:
         if took and not request.finished:
+            if audit_limit is not None:
+                deadline = min(math.inf if deadline is None else deadline, time.monotonic() + audit_limit)
             batch = [request] + ledger.claim(
                 request, lambda other: other.k == k and other.minimum == minimum, MAX_BATCH - 1)
             try:

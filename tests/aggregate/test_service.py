@@ -16,6 +16,7 @@ from linkage.aggregate.plan import plan
 from linkage.aggregate.service import answer_request
 from linkage.aggregate import registry
 from linkage.disclosure import AeadSealer, AuditUnfinished, LedgerError, PersonLedger
+from linkage.disclosure.background import AuditPending, BackgroundAudits
 
 from .helpers import ksz_person, linked
 
@@ -306,3 +307,28 @@ def test_audits_take_turns_and_waiting_counts_towards_the_deadline(tmp_path):
         assert margins.table("persons").cell(("Total",)).count == answers["a"].table("persons").cell(
             ("Total", "Total")).count
         assert ledger.release_count == 2
+
+
+def test_an_audit_in_the_background_outlives_its_call_and_its_limit_counts_from_its_turn(tmp_path):
+    """The call past its wait is told the table is being audited; the audit goes on, waiting
+    for the turn longer than its limit (which counts from the turn), and the same request asked
+    again gets the table the audit recorded: the one an audit in the call would have given."""
+    data = linked(ksz=people(600))
+    first, late = request(["persons"]), request(["employment_rate"])
+    with PersonLedger(None, AeadSealer(os.urandom(32))) as inline:
+        answer_request(first, data, k=5, ledger=inline)
+        expected = answer_request(late, data, k=5, ledger=inline)
+    audits = BackgroundAudits()
+    with PersonLedger(tmp_path / "ledger.sqlite", AeadSealer(os.urandom(32))) as ledger:
+        answer_request(first, data, k=5, ledger=ledger)
+        with ledger.turn():                     # another audit holds the turn
+            with pytest.raises(AuditPending, match="being audited"):
+                answer_request(late, data, k=5, ledger=ledger, audits=audits, wait=0.05, audit_limit=3)
+            time.sleep(3.5)
+            assert ledger.release_count == 1 and audits.under_way() == 1
+        answer = answer_request(late, data, k=5, ledger=ledger, audits=audits, wait=60, audit_limit=3)
+        assert ledger.release_count == 2 and audits.under_way() == 0
+        cells = [t["cells"] for t in answer.to_dict()["tables"]]
+        assert cells == [t["cells"] for t in expected.to_dict()["tables"]]
+        again = answer_request(late, data, k=5, ledger=ledger, audits=audits, wait=0)
+        assert [t["cells"] for t in again.to_dict()["tables"]] == cells and ledger.release_count == 2

@@ -20,11 +20,9 @@ from linkage.aggregate.compute import compute
 from linkage.aggregate.request import parse_request
 from linkage.extract import Extract, ExtractHeader, write_extract
 from linkage.sources import PAYLOAD_VERSION, source_spec
-from linkage.disclosure import AeadSealer, PersonLedger
 from proto.linkage.v1 import statistics_pb2_grpc
-from server.keys import LEDGER_SEAL, derived_key
 from server.guard import Guard
-from server.statistics import StatisticsService
+from server.statistics import StatisticsService, retry_seconds
 from server.tls import RevocationList, server_credentials
 from tests.broker.helpers import CLK_BITS, FINGERPRINT, population_bits
 
@@ -83,6 +81,7 @@ def serve_statistics(broker, pki, tmp_path, minimum_cell_size=5, audit_time_limi
     service = StatisticsService(guard, broker.store, broker.recorder, tmp_path / "data",
                                 minimum_cell_size, today=lambda: clock["today"],
                                 audit_time_limit=audit_time_limit, answer_wait=answer_wait)
+    clock["service"] = service
     server = grpc.server(ThreadPoolExecutor(max_workers=2))
     statistics_pb2_grpc.add_StatisticsServiceServicer_to_server(service, server)
     port = server.add_secure_port("127.0.0.1:0", server_credentials(pki))
@@ -242,28 +241,35 @@ def test_an_audit_past_its_time_limit_is_a_retryable_error_that_releases_nothing
 def test_a_call_that_outwaits_its_audit_is_told_to_ask_again_and_then_gets_the_table(
         statistics_server, pki, tmp_path, capsys):
     """A broker that lets a call wait (almost) nothing for the joint audit: the call ends with a
-    retryable UNAVAILABLE and the retry-after trailer while the audit goes on; the same request
-    asked again gets the table, which was audited and recorded once. ``linkage aggregate`` asks
-    again by itself."""
+    retryable UNAVAILABLE and the retry-after trailer while the audit goes on (here behind
+    another audit's turn); asking again joins it (no new audit, no new log entry); once it has
+    passed, the same request gets the table, audited and recorded once. ``linkage aggregate``
+    asks again by itself."""
     _, _, broker = statistics_server
-    eager, address, _ = serve_statistics(broker, pki, tmp_path / "eager", answer_wait=1e-6)
+    eager, address, hooks = serve_statistics(broker, pki, tmp_path / "eager", answer_wait=1e-6)
+    service = hooks["service"]
     request = parse_request(REQUEST)
     try:
         with connect(address, pki, "statistics") as channel:
-            with pytest.raises(StillAuditing) as waiting:
-                call_aggregate(channel, request, timeout=30)
-            assert waiting.value.code == grpc.StatusCode.UNAVAILABLE and waiting.value.retry_after == 1.0
-            assert "being audited" in waiting.value.details and "Ask again" in waiting.value.details
+            with service.ledger.turn():         # another audit holds the turn
+                for _ in range(3):
+                    with pytest.raises(StillAuditing) as waiting:
+                        call_aggregate(channel, request, timeout=30)
+                    assert waiting.value.code == grpc.StatusCode.UNAVAILABLE
+                    assert waiting.value.retry_after == 0.0     # one audit under way: ask at once
+                    assert "being audited" in waiting.value.details and "Ask again" in waiting.value.details
+                assert service.audits.under_way() == 1
             first = ask_broker(channel, request, timeout=60)
         assert aggregate(address, pki, tmp_path, REQUEST, "--format", "json") == 0
     finally:
         eager.stop(0.5)
     shown = json.loads(capsys.readouterr().out)
-    cells = [c for c in first.cells if c.status == "published"]
-    assert cells and len(shown["tables"]) == 2
-    with PersonLedger(tmp_path / "eager" / "data" / "person_ledger.sqlite",
-                      AeadSealer(derived_key(broker.store._key, LEDGER_SEAL))) as ledger:
-        assert ledger.release_count == 2            # two measures, recorded once
+    assert [c for c in first.cells if c.status == "published"] and len(shown["tables"]) == 2
+    assert service.ledger.release_count == 2            # two measures, recorded once
     decisions = [e["decision"] for e in map(json.loads, broker.log.entries(0, broker.log.size()))
                  if e["type"] == "request"]
-    assert decisions[0] == "refused" and decisions[-2:] == ["granted", "granted"]
+    assert decisions == ["refused", "granted", "granted"]
+
+
+def test_the_longer_the_queue_of_audits_the_later_a_requester_is_told_to_ask_again():
+    assert [retry_seconds(n) for n in (0, 1, 3, 4, 8, 40, 1000)] == [0, 0, 0, 1, 2, 10, 15]

@@ -26,10 +26,12 @@ class Gate:
         return self.value
 
 
-def test_an_audit_that_ends_within_the_wait_answers_the_call():
-    audits = BackgroundAudits()
-    assert audits.run("a", lambda: 42, wait=5) == 42
+def test_an_audit_that_ends_within_the_wait_answers_the_call_and_is_timed():
+    took = []
+    audits = BackgroundAudits(observe=took.append)
+    assert audits.run("a", lambda: threading.Event().wait(0.05) or 42, wait=5) == 42
     assert audits.under_way() == 0
+    assert len(took) == 1 and 0.05 <= took[0] < 5
 
 
 def test_a_call_past_its_wait_is_pending_and_asking_again_joins_the_same_audit():
