@@ -23,6 +23,7 @@ import datetime as _dt
 import hashlib
 import math
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -142,6 +143,7 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
 
     @rpc
     def Aggregate(self, message, context):
+        called = time.monotonic()
         identity = self.guard.identify(context, SERVICE)
         fields = request_fields(message)
         if message.accept_coarser:
@@ -167,7 +169,8 @@ class StatisticsService(statistics_pb2_grpc.StatisticsServiceServicer):
         run_id = latest[0].run_id
         data = self._linked_data(run_id)
         remaining = context.time_remaining()
-        wait = min(self.answer_wait, max(remaining - REPLY_MARGIN, 0.0) if remaining is not None else math.inf)
+        wait = min(called + self.answer_wait - time.monotonic(),
+                   max(remaining - REPLY_MARGIN, 0.0) if remaining is not None else math.inf)
         try:
             answer = answer_request(resolved, data, k=k, ledger=self.ledger, minimum=self.minimum_cell_size,
                                     audit_limit=self.audit_time_limit, audits=self.audits, wait=wait)
